@@ -1,0 +1,46 @@
+"""Independent checkers of the reference's gradients.
+
+Each checker builds a network from its plain description (`net.spec`) with its own ops and
+differentiates it its own way; none of them calls the reference's math:
+
+    torch   PyTorch autograd                           frameworks.torch_autograd
+    jax     jax.value_and_grad, x64 enabled            frameworks.jax_grad
+    oracle  complex step / central differences, NumPy  frameworks.oracle
+
+Every checker module offers the same three names:
+    loss_and_grads(spec, params, x, y) -> (float, {key: ndarray})    keys of params plus "x"
+    vjp(step, inputs, dy, y=None)      -> {key: ndarray}             one layer's pullback
+    VERSION                                                          what ran, for the record
+"""
+
+import importlib
+import importlib.util
+
+CHECKERS = {
+    "torch": ("frameworks.torch_autograd", "torch"),
+    "jax": ("frameworks.jax_grad", "jax"),
+    "oracle": ("frameworks.oracle", None),
+}
+INSTALL_HINT = {"torch": "pip install torch==2.13.0", "jax": "pip install jax jaxlib"}
+
+
+class Unavailable(Exception):
+    """The checker's framework is not installed."""
+
+
+def unavailable_reason(name: str):
+    """Why the checker cannot run here, or None when it can."""
+    requires = CHECKERS[name][1]
+    if requires and importlib.util.find_spec(requires) is None:
+        return f"{requires} is not installed ({INSTALL_HINT[name]})"
+    return None
+
+
+def load(name: str):
+    """The checker module by name; Unavailable if its framework is missing."""
+    if name not in CHECKERS:
+        raise ValueError(f"unknown checker {name!r}; expected one of {', '.join(CHECKERS)}")
+    reason = unavailable_reason(name)
+    if reason:
+        raise Unavailable(reason)
+    return importlib.import_module(CHECKERS[name][0])

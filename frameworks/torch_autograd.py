@@ -1,0 +1,53 @@
+"""Checker: PyTorch autograd on the network built from torch's own ops."""
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .walk import apply, network_loss
+
+NAME = "torch"
+VERSION = torch.__version__
+
+
+def mse(yhat, y, reduction):
+    per_example = 0.5 * ((yhat - y) ** 2).sum(dim=-1)
+    return per_example.mean() if reduction == "mean" else per_example.sum()
+
+
+OPS = {
+    # torch.nn.Linear keeps W as (out, in): the column layout; the row layout passes Wᵀ.
+    "dense": lambda x, W, b, layout: F.linear(x, W if layout == "column" else W.T, b),
+    "sigmoid": torch.sigmoid,
+    "mse": mse,
+    # Integer labels or probability rows, batched (N, K) or a single (K,) example: cross_entropy takes all.
+    "softmax_cross_entropy": lambda z, y, reduction: F.cross_entropy(z, y, reduction=reduction),
+}
+
+
+def _tensors(arrays):
+    return {k: torch.from_numpy(np.array(v)).requires_grad_(v.dtype.kind == "f") for k, v in arrays.items()}
+
+
+def _target(y):
+    y = np.asarray(y)
+    return torch.from_numpy(y.astype(np.int64) if y.dtype.kind in "iu" else y.copy())
+
+
+def loss_and_grads(spec, params, x, y):
+    """The loss and its gradients with respect to params and x, as NumPy arrays in the inputs' dtype."""
+    inputs = _tensors({**params, "x": x})
+    target = _target(y)
+    x_t = inputs.pop("x")
+    loss = network_loss(spec, OPS, inputs, x_t, target)
+    grads = torch.autograd.grad(loss, [*inputs.values(), x_t])
+    return loss.item(), {k: g.numpy() for k, g in zip([*inputs, "x"], grads)}
+
+
+def vjp(step, inputs, dy, y=None):
+    """dy pulled back through one layer (or loss) at `inputs` ({"x": ..., params...}): a dict like inputs."""
+    tensors = _tensors(inputs)
+    x = tensors.pop("x")
+    out = apply(step, OPS, x, tensors, None if y is None else _target(y))
+    grads = torch.autograd.grad(out, [x, *tensors.values()], grad_outputs=torch.as_tensor(dy, dtype=out.dtype))
+    return {k: g.numpy() for k, g in zip(["x", *tensors], grads)}

@@ -1,0 +1,110 @@
+"""Classic backpropagation mistakes, each a known-wrong variant of a reference layer or network.
+
+The test suite's power test runs every variant through the same property checks as the real
+reference and asserts that each one is caught: a suite that cannot tell these apart from the
+correct gradients would prove nothing.
+
+    broken = mistakes.apply(net, "missing_sigmoid_derivative")
+    broken.loss_and_grads(params, x, y)      # same call, wrong gradients
+"""
+
+from __future__ import annotations
+
+import copy
+
+from .layers import Dense, Sigmoid
+from .losses import MSE, SoftmaxCrossEntropy, _Loss
+from .network import Network
+
+
+class SigmoidWithoutDerivative(Sigmoid):
+    def backward(self, cache, dy):
+        return dy, {}  # forgot ⊙ σ′(z)
+
+
+class SigmoidValueAsDerivative(Sigmoid):
+    def backward(self, cache, dy):
+        return dy * cache, {}  # σ(z) where σ′(z) = σ(z)(1 − σ(z)) belongs
+
+
+class DenseTransposedWeight(Dense):
+    def backward(self, cache, dz):
+        W = cache[1]
+        _, grads = super().backward(cache, dz)
+        return (dz @ W if self.layout == "row" else dz @ W.T), grads  # W where Wᵀ belongs, and vice versa
+
+
+class DenseBiasNotSummed(Dense):
+    def backward(self, cache, dz):
+        dx, grads = super().backward(cache, dz)
+        return dx, {**grads, "b": dz}  # δ (N, H) where Σ_n δ_n (H,) belongs
+
+
+class LossWithoutMeanFactor(_Loss):
+    def backward(self, cache, dloss=1.0):
+        *rest, s = cache
+        return super().backward((*rest, 1.0), dloss)  # the loss is averaged, its gradient is not
+
+
+class LossSignFlipped(_Loss):
+    def backward(self, cache, dloss=1.0):
+        return -super().backward(cache, dloss)  # y − ŷ where ŷ − y belongs
+
+
+class SoftmaxWithoutSubtractingY(SoftmaxCrossEntropy):
+    def backward(self, cache, dloss=1.0):
+        yhat, y, s = cache
+        return dloss * s * yhat  # ŷ where ŷ − y belongs
+
+
+class ScaledNetwork(Network):
+    def loss_and_grads(self, params, x, y):
+        loss, grads = super().loss_and_grads(params, x, y)
+        return loss, {k: 1.001 * g for k, g in grads.items()}  # every gradient 0.1 % too large
+
+
+def _mixed(base, mixin):
+    return type(f"{mixin.__name__}{base.__name__}", (mixin, base), {})
+
+
+# name: (what the mistake is, the reference class it breaks, the broken class or a mixin for it)
+MISTAKES = {
+    "missing_sigmoid_derivative": ("missing the sigmoid derivative σ′", Sigmoid, SigmoidWithoutDerivative),
+    "sigmoid_instead_of_derivative": ("σ used instead of σ′", Sigmoid, SigmoidValueAsDerivative),
+    "transposed_weight": ("transposed: W used where Wᵀ belongs in the backward", Dense, DenseTransposedWeight),
+    "bias_not_summed": ("bias gradient not summed over the batch", Dense, DenseBiasNotSummed),
+    "missing_mean_factor": ("missing 1/N (mean over the batch)", _Loss, LossWithoutMeanFactor),
+    "sign_flipped": ("sign flipped", _Loss, LossSignFlipped),
+    "softmax_without_y": ("softmax gradient without subtracting y", SoftmaxCrossEntropy, SoftmaxWithoutSubtractingY),
+    "scaled_by_1.001": ("every gradient scaled by 1.001", Network, ScaledNetwork),
+}
+
+
+def applies(net: Network, name: str) -> bool:
+    """Whether the network has the part that mistake `name` breaks."""
+    target = MISTAKES[name][1]
+    return target is Network or any(isinstance(p, target) for p in (*(layer for layer, _ in net.layers), net.loss_layer))
+
+
+def _swap(obj, target, broken):
+    if not isinstance(obj, target):
+        return obj
+    cls = broken if issubclass(broken, type(obj)) else _mixed(type(obj), broken)
+    swapped = copy.copy(obj)
+    swapped.__class__ = cls
+    return swapped
+
+
+def apply(net: Network, name: str) -> Network:
+    """A copy of `net` with mistake `name` made in every part it applies to."""
+    if name not in MISTAKES:
+        raise ValueError(f"unknown mistake {name!r}; expected one of {', '.join(MISTAKES)}")
+    if not applies(net, name):
+        raise ValueError(f"mistake {name!r} does not apply to {net!r}")
+    _, target, broken = MISTAKES[name]
+    out = _swap(net, target, broken)
+    if out is net:
+        out = copy.copy(net)
+    out.layers = tuple((_swap(layer, target, broken), keys) for layer, keys in net.layers)
+    out.loss_layer = _swap(net.loss_layer, target, broken)
+    return out

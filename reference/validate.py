@@ -1,0 +1,142 @@
+"""Argument checks with messages that name the argument and say what was expected.
+
+Every public entry point of the reference runs its inputs through these before any
+arithmetic, so a mistake surfaces as a ValueError or TypeError about *your* argument,
+never as a silent broadcast or an IndexError from deep inside NumPy.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def size(name: str, value, minimum: int = 1) -> int:
+    """A layer size: a positive int (bool is not a size)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def choice(name: str, value, options: tuple[str, ...]) -> str:
+    if value not in options:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}")
+    return value
+
+
+def shape_str(shape) -> str:
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def numeric_array(name: str, value) -> np.ndarray:
+    """Any real numeric array-like, as an ndarray; strings, objects and complex are refused."""
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be a numeric array, got {type(value).__name__}: {err}") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real numeric array, got dtype {array.dtype} ({type(value).__name__})")
+    return array
+
+
+def finite(name: str, array: np.ndarray) -> None:
+    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        where = f" at index {bad}" if bad else ""
+        raise ValueError(f"{name} must be finite; found {array[bad] if bad else array.item()}{where}")
+
+
+def params(value, shapes: Mapping[str, tuple[int, ...]], why: str) -> tuple[dict[str, np.ndarray], np.dtype]:
+    """The params dict: exactly the expected keys, each of its expected shape, one float dtype."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"params must be a dict of arrays with keys {', '.join(shapes)}; got {type(value).__name__}")
+    missing = [k for k in shapes if k not in value]
+    extra = [k for k in value if k not in shapes]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"missing key(s) {', '.join(map(repr, missing))}")
+        if extra:
+            parts.append(f"unexpected key(s) {', '.join(map(repr, extra))}")
+        raise ValueError(f"params has {' and '.join(parts)}; expected exactly {', '.join(shapes)}")
+    arrays = {}
+    for key, expected in shapes.items():
+        array = numeric_array(f"params[{key!r}]", value[key])
+        if array.dtype not in FLOAT_DTYPES:
+            raise TypeError(f"params[{key!r}] must be float32 or float64, got dtype {array.dtype}")
+        if array.shape != tuple(expected):
+            raise ValueError(
+                f"params[{key!r}] has shape {shape_str(array.shape)}, expected {shape_str(expected)} ({why})"
+            )
+        finite(f"params[{key!r}]", array)
+        arrays[key] = array
+    dtypes = {a.dtype for a in arrays.values()}
+    if len(dtypes) > 1:
+        listing = ", ".join(f"{k}: {a.dtype}" for k, a in arrays.items())
+        raise TypeError(f"params must share one dtype, got {listing}")
+    return arrays, dtypes.pop()
+
+
+def features(value, width: int, dtype: np.dtype) -> np.ndarray:
+    """x: (N, D) or (D,), cast from int/bool to the params' dtype; a float x must already have it."""
+    x = numeric_array("x", value)
+    if x.dtype.kind == "f" and x.dtype != dtype:
+        raise TypeError(f"x has dtype {x.dtype} but params have dtype {dtype}; use one dtype for both")
+    if x.ndim not in (1, 2) or x.shape[-1] != width:
+        raise ValueError(f"x has shape {shape_str(x.shape)}, expected (N, {width}) for a batch or ({width},)")
+    if x.ndim == 2 and x.shape[0] == 0:
+        raise ValueError(f"x is an empty batch, shape {shape_str(x.shape)}; expected at least one example")
+    x = x.astype(dtype, copy=False)
+    finite("x", x)
+    return x
+
+
+def targets(value, x: np.ndarray, width: int) -> np.ndarray:
+    """Regression targets y: (N, K) for a batch x, (K,) for a single example."""
+    y = numeric_array("y", value)
+    expected = (x.shape[0], width) if x.ndim == 2 else (width,)
+    if y.shape != expected:
+        raise ValueError(f"y has shape {shape_str(y.shape)}, expected {shape_str(expected)} for x of shape "
+                         f"{shape_str(x.shape)}")
+    if y.dtype.kind == "f" and y.dtype != x.dtype:
+        raise TypeError(f"y has dtype {y.dtype} but x has dtype {x.dtype}; use one dtype for both")
+    y = y.astype(x.dtype, copy=False)
+    finite("y", y)
+    return y
+
+
+def class_targets(value, x: np.ndarray, classes: int) -> np.ndarray:
+    """Classification targets: integer labels (N,) / (), or probability rows (N, K) / (K,); returned one-hot."""
+    y = numeric_array("y", value)
+    batch = x.shape[:-1]
+    if y.shape == batch:
+        if y.dtype.kind not in "iu":
+            raise TypeError(f"y of shape {shape_str(y.shape)} holds class labels and must be integers, "
+                            f"got dtype {y.dtype}")
+        out_of_range = (y < 0) | (y >= classes)
+        if np.any(out_of_range):
+            bad = y[out_of_range].flat[0]
+            raise ValueError(f"y holds label {bad}, outside the {classes} classes 0..{classes - 1}")
+        return np.eye(classes, dtype=x.dtype)[y]
+    if y.shape != batch + (classes,):
+        raise ValueError(f"y has shape {shape_str(y.shape)}; for x of shape {shape_str(x.shape)} expected "
+                         f"labels of shape {shape_str(batch)} or one-hot rows of shape {shape_str(batch + (classes,))}")
+    if y.dtype.kind == "f" and y.dtype != x.dtype:
+        raise TypeError(f"y has dtype {y.dtype} but x has dtype {x.dtype}; use one dtype for both")
+    y = y.astype(x.dtype, copy=False)
+    finite("y", y)
+    if np.any(y < 0):
+        raise ValueError("y rows must be one-hot or probability distributions; found a negative entry")
+    sums = y.sum(axis=-1)
+    slack = 16 * classes * np.finfo(x.dtype).eps
+    if np.any(np.abs(sums - 1) > slack):
+        bad = sums.flat[np.argmax(np.abs(sums - 1))]
+        raise ValueError(f"y rows must be one-hot or probability distributions summing to 1; found a row summing "
+                         f"to {bad}")
+    return y

@@ -1,0 +1,100 @@
+"""Compare the reference with a checker, keep the run's error figures, and fail saying exactly what failed."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+import frameworks
+from tests.tolerances import TOLERANCE
+
+# (subject, checker, dtype, quantity) -> [examples, worst absolute error, worst relative error, failures]
+RESULTS: dict[tuple[str, str, str, str], list] = {}
+
+
+def record(key, abs_err: float, rel_err: float, ok: bool) -> None:
+    row = RESULTS.setdefault(key, [0, 0.0, 0.0, 0])
+    row[0] += 1
+    row[1] = max(row[1], abs_err)
+    row[2] = max(row[2], rel_err)
+    row[3] += not ok
+
+
+def merge(rows) -> None:
+    """Fold in rows from another process (pytest-xdist workers), as [key..., examples, abs, rel, failures]."""
+    for *key, n, abs_err, rel_err, failures in rows:
+        row = RESULTS.setdefault(tuple(key), [0, 0.0, 0.0, 0])
+        row[0] += n
+        row[1] = max(row[1], abs_err)
+        row[2] = max(row[2], rel_err)
+        row[3] += failures
+
+
+@functools.cache
+def checker(name: str):
+    return frameworks.load(name)
+
+
+def _fmt(v) -> str:
+    return f"{float(v):.10g}"
+
+
+def disagreement(quantity: str, ours, theirs, checker_name: str, tol):
+    """(absolute error, relative error, message or None) for one quantity: the loss or one gradient.
+
+    The relative error is the worst absolute error over max|theirs|, the checker's largest element,
+    or over atol / rtol when the whole gradient is smaller than that (then the test is absolute).
+    """
+    ours, theirs = np.asarray(ours), np.asarray(theirs)
+    if ours.shape != theirs.shape:
+        return np.inf, np.inf, (f"{quantity} has shape {ours.shape} in the reference but {theirs.shape} in "
+                                f"{checker_name}")
+    diff = np.abs(ours.astype(np.float64) - theirs.astype(np.float64))
+    scale = float(np.max(np.abs(theirs), initial=0.0))
+    worst = np.unravel_index(np.argmax(diff), diff.shape) if diff.size else ()
+    abs_err = float(diff[worst]) if diff.size else 0.0
+    rel_err = abs_err / max(scale, tol.atol / tol.rtol)
+    if np.isfinite(abs_err) and abs_err <= tol.bound(scale):
+        return abs_err, rel_err, None
+    index = tuple(int(i) for i in worst)
+    return abs_err, rel_err, (
+        f"{quantity} disagrees at index {index}: reference {_fmt(ours[worst])}, {checker_name} "
+        f"{_fmt(theirs[worst])}, difference {abs_err:.3g} > tolerance {tol.bound(scale):.3g} "
+        f"(atol {tol.atol:g} + rtol {tol.rtol:g} x max|{checker_name}| {scale:.3g})")
+
+
+def assert_agree(context: str, subject: str, checker_name: str, dtype, ours: dict, theirs: dict, *, table=True):
+    """Every quantity in `theirs` agrees with `ours`; each is recorded for the run's table when `table`."""
+    dtype = np.dtype(dtype)
+    tol = TOLERANCE[dtype]
+    failures = []
+    for quantity, value in theirs.items():
+        if quantity not in ours:
+            failures.append(f"{quantity} is missing from the reference's result")
+            continue
+        abs_err, rel_err, message = disagreement(quantity, ours[quantity], value, checker_name, tol)
+        if message is None and quantity != "loss" and np.asarray(ours[quantity]).dtype != dtype:
+            message = f"{quantity} came back as {np.asarray(ours[quantity]).dtype} for {dtype} inputs"
+        if table:
+            record((subject, checker_name, dtype.name, quantity), abs_err, rel_err, message is None)
+        if message:
+            failures.append(message)
+    if failures:
+        raise AssertionError(f"{context}:\n  " + "\n  ".join(failures))
+
+
+def check_network(case, checker_name: str, model=None, *, table=True) -> None:
+    """The reference's loss and gradients at `case` agree with the checker's. `model` swaps in another
+    implementation of the same network (a broken variant, in the power test)."""
+    net = case.net
+    model = model or net
+    context = (f"{net.name} layout={net.layout} reduction={net.reduction} {case.dtype} vs {checker_name} "
+               f"(sizes {net.sizes}, x {case.x.shape})")
+    try:
+        loss, grads = model.loss_and_grads(case.params, case.x, case.y)
+    except Exception as err:  # a backward that crashes on valid input is a failed check, not an error
+        raise AssertionError(f"{context}: the reference raised {type(err).__name__}: {err}") from err
+    their_loss, their_grads = checker(checker_name).loss_and_grads(net.spec, case.params, case.x, case.y)
+    assert_agree(context, net.name, checker_name, case.dtype,
+                 {"loss": loss, **grads}, {"loss": their_loss, **their_grads}, table=table)

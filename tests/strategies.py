@@ -1,0 +1,108 @@
+"""Hypothesis strategies: networks, shapes, weights, inputs and targets, in one place.
+
+Sizes are drawn independently, so weights are mostly non-square (a square weight hides a
+missing transpose); N = 1 and the single 1-D example are drawn as cases of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+import reference
+from reference.layers import LAYOUTS
+from reference.losses import REDUCTIONS
+
+MAX_SIZE = 16
+VALUE_RANGE = 2.0  # weights, inputs: |v| ≤ 2 keeps float32 rounding meaningful (see tolerances.py)
+DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+def values(dtype, low=-VALUE_RANGE, high=VALUE_RANGE):
+    return st.floats(low, high, width=np.dtype(dtype).itemsize * 8, allow_subnormal=False)
+
+
+def array(dtype, shape, low=-VALUE_RANGE, high=VALUE_RANGE):
+    return arrays(np.dtype(dtype), shape, elements=values(dtype, low, high))
+
+
+def sizes(minimum=1):
+    return st.integers(minimum, MAX_SIZE)
+
+
+@st.composite
+def batch_shapes(draw):
+    """() for a single 1-D example, (N,) for a batch of N ≥ 1."""
+    if draw(st.booleans()):
+        return ()
+    return (draw(sizes()),)
+
+
+@st.composite
+def class_targets(draw, batch, classes, dtype):
+    """Integer labels, one-hot rows, or probability rows (soft labels), for `batch` examples."""
+    kind = draw(st.sampled_from(["labels", "one-hot", "probabilities"]))
+    labels = draw(arrays(np.int64, batch, elements=st.integers(0, classes - 1)))
+    if kind == "labels":
+        return labels
+    if kind == "one-hot":
+        return np.eye(classes, dtype=dtype)[labels]
+    weights = draw(array(dtype, batch + (classes,), low=0.0, high=1.0)) + np.asarray(1e-3, dtype)
+    return (weights / weights.sum(axis=-1, keepdims=True)).astype(dtype)
+
+
+def regression_targets(batch, classes, dtype):
+    return array(dtype, batch + (classes,), low=0.0, high=1.0)
+
+
+def targets(net, batch, dtype):
+    if isinstance(net.loss_layer, reference.SoftmaxCrossEntropy):
+        return class_targets(batch, net.sizes[-1], dtype)
+    return regression_targets(batch, net.sizes[-1], dtype)
+
+
+def _literal(a) -> str:
+    a = np.asarray(a)
+    return f"np.array({a.tolist()!r}, dtype=np.{a.dtype.name})"
+
+
+@dataclass
+class Case:
+    """One network at one point: its repr is code that rebuilds it, for reproducing a failure."""
+
+    net: reference.Network
+    params: dict
+    x: np.ndarray
+    y: np.ndarray
+
+    @property
+    def dtype(self):
+        return self.x.dtype
+
+    def __repr__(self):
+        params = ",\n    ".join(f"{k!r}: {_literal(v)}" for k, v in self.params.items())
+        return (f"\nnet = {self.net!r}\nparams = {{\n    {params},\n}}\n"
+                f"x = {_literal(self.x)}\ny = {_literal(self.y)}\n")
+
+
+@st.composite
+def networks(draw, name):
+    k_min = 2 if name == "sigmoid_softmax_ce" else 1
+    layout = draw(st.sampled_from(LAYOUTS))
+    reduction = draw(st.sampled_from(REDUCTIONS))
+    d, h, k = draw(sizes()), draw(sizes()), draw(sizes(k_min))
+    return reference.NETWORKS[name](d, h, k, layout=layout, reduction=reduction)
+
+
+@st.composite
+def cases(draw, name, dtype):
+    """A random network of kind `name` (layout, reduction, sizes), random params, inputs and targets."""
+    net = draw(networks(name))
+    params = {key: draw(array(dtype, shape)) for key, shape in net.param_shapes.items()}
+    batch = draw(batch_shapes())
+    x = draw(array(dtype, batch + (net.sizes[0],)))
+    y = draw(targets(net, batch, dtype))
+    return Case(net, params, x, y)

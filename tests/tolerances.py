@@ -1,0 +1,46 @@
+"""When two gradients agree: one table, keyed by dtype, with the reasoning beside the numbers.
+
+A computed quantity a agrees with a checker's b when, over all its elements,
+
+    max |a − b|  ≤  atol + rtol · max |b|
+
+i.e. the error is judged against the size of the whole gradient, not element by element: a
+gradient entry that is nearly zero through cancellation carries the rounding error of the
+larger terms that cancelled, so an elementwise relative test would flag honest rounding.
+
+Why these numbers (inputs and weights are drawn in [-2, 2], sizes up to 16):
+- float64: eps = 2.2e-16. One forward+backward rounds O(10) times per element and the matrix
+  products sum up to 16 terms, so honest disagreement is ~1e-15 relative (observed: see
+  README). rtol = 1e-9 leaves six orders of headroom for ill-conditioned draws and still sits
+  six orders below the smallest bug we hunt, a gradient 0.1 % off (relative error 1e-3).
+  atol = 1e-12 covers gradients that are exactly zero in one engine and 1e-17 in another.
+- float32: eps = 1.2e-7; the same counts give ~1e-6 relative, worse where sigmoids saturate or
+  softmax rows cancel (ŷ − y). rtol = 1e-4 keeps a 10x margin below the 1e-3 bug.
+  atol = 1e-5 is float32 rounding on terms of size ~100 (16 products of numbers up to 2·2, times
+  the loss's own magnitude), the floor below which a float32 gradient holds no information.
+The oracle computes in float64 at the float32 point, so float32 rows measure the reference's
+own rounding against the truth; torch and JAX float32 rows measure two roundings against each other.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+
+class Tolerance(NamedTuple):
+    rtol: float
+    atol: float
+
+    def bound(self, scale: float) -> float:
+        return self.atol + self.rtol * scale
+
+
+TOLERANCE = {
+    np.dtype(np.float64): Tolerance(rtol=1e-9, atol=1e-12),
+    np.dtype(np.float32): Tolerance(rtol=1e-4, atol=1e-5),
+}
+
+# Central differences (the oracle's fallback for ops that are not complex-analytic) carry a
+# truncation error ~eps^(2/3) ≈ 4e-11 times the third derivative; checked against the complex
+# step with this relative bound on sigmoid networks of the test sizes.
+CENTRAL_DIFFERENCE = Tolerance(rtol=1e-6, atol=1e-8)
