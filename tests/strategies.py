@@ -106,3 +106,36 @@ def cases(draw, name, dtype):
     x = draw(array(dtype, batch + (net.sizes[0],)))
     y = draw(targets(net, batch, dtype))
     return Case(net, params, x, y)
+
+
+@st.composite
+def layer_cases(draw, kind, dtype):
+    """A layer of `kind` with random options, its params, a batch input x and a random upstream dy.
+
+    Returns (layer, params, x, dy); losses, which also take targets, come from `loss_cases`.
+    """
+    n = draw(sizes())
+    if kind == "dense":
+        layer = reference.Dense(draw(sizes()), draw(sizes()), draw(st.sampled_from(LAYOUTS)))
+        width, out = layer.fan_in, layer.fan_out
+    else:
+        layer = reference.LAYERS[kind]()
+        width = out = draw(sizes())
+    params = {name: draw(array(dtype, shape)) for name, shape in layer.param_shapes.items()}
+    x = draw(array(dtype, (n, width)))
+    dy = draw(array(dtype, (n, out)))
+    return layer, params, x, dy
+
+
+@st.composite
+def loss_cases(draw, kind, dtype):
+    """A loss of `kind` with a random reduction, its input z (N, K), targets y (N, K) and a random dloss."""
+    layer = reference.LOSSES[kind](draw(st.sampled_from(REDUCTIONS)))
+    n, k = draw(sizes()), draw(sizes(2 if kind == "softmax_cross_entropy" else 1))
+    z = draw(array(dtype, (n, k)))
+    if kind == "softmax_cross_entropy":
+        y = layer.targets(draw(class_targets((n,), k, dtype)), z, k)
+    else:
+        y = draw(regression_targets((n,), k, dtype))
+    dloss = draw(values(dtype))
+    return layer, z, y, dloss

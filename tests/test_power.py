@@ -1,0 +1,37 @@
+"""The suite can fail: each classic mistake, made in a copy of the reference, is caught by the
+same property check that the real reference passes (tests/test_networks.py)."""
+
+import pytest
+from hypothesis import Phase, given, settings
+from hypothesis import strategies as st
+
+import reference
+from reference import mistakes
+from tests import strategies
+from tests.compare import check_network
+
+PAIRS = [
+    pytest.param(mistake, network, id=f"{mistake}-{network}")
+    for mistake in mistakes.MISTAKES
+    for network, make in reference.NETWORKS.items()
+    if mistakes.applies(make(2, 3, 2), mistake)
+]
+
+
+@pytest.mark.parametrize("dtype", strategies.DTYPES, ids=lambda d: d.name)
+@pytest.mark.parametrize(("mistake", "network"), PAIRS)
+def test_mistake_is_caught(mistake, network, dtype, checker):
+    # Finding the failure is what is asserted; shrinking it would only cost time.
+    @settings(phases=[Phase.generate], max_examples=200, database=None)
+    @given(data=st.data())
+    def same_property_with_the_mistake(data):
+        case = data.draw(strategies.cases(network, dtype), label="case")
+        check_network(case, checker, model=mistakes.apply(case.net, mistake), table=False)
+
+    with pytest.raises(AssertionError, match=f"{network} layout=.* vs {checker}"):
+        same_property_with_the_mistake()
+
+
+def test_every_listed_mistake_is_exercised():
+    exercised = {p.values[0] for p in PAIRS}
+    assert exercised == set(mistakes.MISTAKES), f"never applied: {set(mistakes.MISTAKES) - exercised}"
