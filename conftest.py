@@ -87,7 +87,8 @@ def pytest_terminal_summary(terminalreporter):
     write = terminalreporter.write_line
     profile = settings.get_current_profile_name()
     terminalreporter.section(f"gradient verification (hypothesis profile {profile!r})")
-    header = f"{'subject':<28} {'checker':<7} {'dtype':<8} {'quantity':<5} {'examples':>8} {'worst abs':>10} {'worst rel':>10} {'tolerance':<17} status"
+    header = (f"{'subject':<28} {'checker':<7} {'dtype':<8} {'quantity':<5} {'examples':>8} {'worst abs':>10} "
+              f"{'worst rel':>10} {'tolerance':<17} status")
     subject = None
     for key in sorted(compare.RESULTS):
         n, abs_err, rel_err, failures = compare.RESULTS[key]

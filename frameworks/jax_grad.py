@@ -37,7 +37,7 @@ OPS = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _network_value_and_grad(spec):
     def loss(params, x, y):
         return network_loss(spec, OPS, params, x, y)
@@ -51,7 +51,7 @@ def loss_and_grads(spec, params, x, y):
     return float(loss), {**{k: np.asarray(grads[k]) for k in params}, "x": np.asarray(dx)}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _layer_vjp(step):
     def pullback(inputs, dy, y):
         def f(inputs):

@@ -41,7 +41,7 @@ def loss_and_grads(spec, params, x, y):
     x_t = inputs.pop("x")
     loss = network_loss(spec, OPS, inputs, x_t, target)
     grads = torch.autograd.grad(loss, [*inputs.values(), x_t])
-    return loss.item(), {k: g.numpy() for k, g in zip([*inputs, "x"], grads)}
+    return loss.item(), {k: g.numpy() for k, g in zip([*inputs, "x"], grads, strict=True)}
 
 
 def vjp(step, inputs, dy, y=None):
@@ -50,4 +50,4 @@ def vjp(step, inputs, dy, y=None):
     x = tensors.pop("x")
     out = apply(step, OPS, x, tensors, None if y is None else _target(y))
     grads = torch.autograd.grad(out, [x, *tensors.values()], grad_outputs=torch.as_tensor(dy, dtype=out.dtype))
-    return {k: g.numpy() for k, g in zip(["x", *tensors], grads)}
+    return {k: g.numpy() for k, g in zip(["x", *tensors], grads, strict=True)}

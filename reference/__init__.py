@@ -15,8 +15,16 @@ from .losses import LOSSES, MSE, SoftmaxCrossEntropy
 from .network import NETWORKS, Network, Spec, Step, sigmoid_mse, sigmoid_softmax_ce
 
 __all__ = [
-    "LAYERS", "LOSSES", "NETWORKS",
-    "Dense", "Sigmoid", "MSE", "SoftmaxCrossEntropy",
-    "Network", "Spec", "Step",
-    "sigmoid_mse", "sigmoid_softmax_ce",
+    "LAYERS",
+    "LOSSES",
+    "MSE",
+    "NETWORKS",
+    "Dense",
+    "Network",
+    "Sigmoid",
+    "SoftmaxCrossEntropy",
+    "Spec",
+    "Step",
+    "sigmoid_mse",
+    "sigmoid_softmax_ce",
 ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 
 from .layers import Dense, Sigmoid
-from .losses import MSE, SoftmaxCrossEntropy, _Loss
+from .losses import SoftmaxCrossEntropy, _Loss
 from .network import Network
 
 
@@ -42,7 +42,7 @@ class DenseBiasNotSummed(Dense):
 
 class LossWithoutMeanFactor(_Loss):
     def backward(self, cache, dloss=1.0):
-        *rest, s = cache
+        *rest, _ = cache
         return super().backward((*rest, 1.0), dloss)  # the loss is averaged, its gradient is not
 
 
@@ -53,7 +53,7 @@ class LossSignFlipped(_Loss):
 
 class SoftmaxWithoutSubtractingY(SoftmaxCrossEntropy):
     def backward(self, cache, dloss=1.0):
-        yhat, y, s = cache
+        yhat, _, s = cache
         return dloss * s * yhat  # ŷ where ŷ − y belongs
 
 
@@ -83,7 +83,8 @@ MISTAKES = {
 def applies(net: Network, name: str) -> bool:
     """Whether the network has the part that mistake `name` breaks."""
     target = MISTAKES[name][1]
-    return target is Network or any(isinstance(p, target) for p in (*(layer for layer, _ in net.layers), net.loss_layer))
+    parts = (*(layer for layer, _ in net.layers), net.loss_layer)
+    return target is Network or any(isinstance(part, target) for part in parts)
 
 
 def _swap(obj, target, broken):

@@ -104,7 +104,7 @@ class Network:
             loss, loss_cache = self.loss_layer.forward(out, np.atleast_2d(y))
             delta = self.loss_layer.backward(loss_cache, 1.0)
             grads = {}
-            for (layer, keys), cache in zip(reversed(self.layers), reversed(caches)):
+            for (layer, keys), cache in zip(reversed(self.layers), reversed(caches), strict=True):
                 delta, layer_grads = layer.backward(cache, delta)
                 grads.update({key: layer_grads[local] for local, key in keys.items()})
         grads = {key: grads[key] for key in self.param_shapes}

@@ -87,6 +87,9 @@ class Case:
         return (f"\nnet = {self.net!r}\nparams = {{\n    {params},\n}}\n"
                 f"x = {_literal(self.x)}\ny = {_literal(self.y)}\n")
 
+    def _repr_pretty_(self, printer, cycle):  # Hypothesis prints failing draws with this
+        printer.text(repr(self))
+
 
 @st.composite
 def networks(draw, name):

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 import reference
 from reference.network import Step
 from tests import strategies
-from tests.compare import assert_agree, checker as load
+from tests.compare import assert_agree
+from tests.compare import checker as load
 
 dtypes = pytest.mark.parametrize("dtype", strategies.DTYPES, ids=lambda d: d.name)
 

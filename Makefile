@@ -1,0 +1,26 @@
+# Quick start:  make verify  (the cross-framework verification)   make test  (the whole test suite)
+# Each target makes its own virtual environment in .venv and installs the pinned dependencies first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CHECKERS := torch,jax,oracle
+PROFILE ?= ci
+
+.PHONY: verify test lint clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --editable ".[all]"
+	touch $@
+
+verify: $(VENV)/.installed
+	$(PY) -m pytest tests/test_networks.py --hypothesis-profile=$(PROFILE) --framework=$(CHECKERS) -n 2 -q
+
+test: $(VENV)/.installed
+	$(PY) -m pytest --hypothesis-profile=$(PROFILE) --framework=$(CHECKERS) -n 2 -q
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check .
+
+clean:
+	rm -rf $(VENV) .tox .pytest_cache .hypothesis *.egg-info

@@ -1,0 +1,126 @@
+"""The public API's promises that hold for the reference alone: shapes, keys, dtypes, the single
+example, the relations between layouts and reductions, and numerical stability."""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import reference
+from tests import strategies
+from tests.tolerances import TOLERANCE
+
+networks = pytest.mark.parametrize("network", reference.NETWORKS)
+
+
+@networks
+@pytest.mark.parametrize("layout", ["row", "column"])
+def test_params_and_grads_have_the_documented_keys_and_shapes(network, layout):
+    net = reference.NETWORKS[network](3, 4, 5, layout=layout)
+    params = net.init(np.random.default_rng(0))
+    w1, w2 = ((3, 4), (4, 5)) if layout == "row" else ((4, 3), (5, 4))
+    assert {k: v.shape for k, v in params.items()} == {"W1": w1, "b1": (4,), "W2": w2, "b2": (5,)}
+    x = np.random.default_rng(1).normal(size=(7, 3))
+    loss, grads = net.loss_and_grads(params, x, np.eye(5)[[0, 1, 2, 3, 4, 0, 1]])
+    assert isinstance(loss, float)
+    assert {k: v.shape for k, v in grads.items()} == {**{k: v.shape for k, v in params.items()}, "x": (7, 3)}
+
+
+@networks
+@pytest.mark.parametrize("dtype", strategies.DTYPES, ids=lambda d: d.name)
+def test_init_follows_the_dtype_and_is_seeded(network, dtype):
+    net = reference.NETWORKS[network](3, 4, 2)
+    a, b = net.init(np.random.default_rng(5), dtype=dtype), net.init(5, dtype=dtype)
+    assert all(a[k].dtype == dtype and np.array_equal(a[k], b[k]) for k in a)
+    assert np.all(a["b1"] == 0) and np.std(a["W1"]) > 0
+
+
+@networks
+@pytest.mark.parametrize("dtype", strategies.DTYPES, ids=lambda d: d.name)
+@given(data=st.data())
+def test_single_example_equals_a_batch_of_one(network, dtype, data):
+    case = data.draw(strategies.cases(network, dtype).filter(lambda c: c.x.ndim == 1), label="case")
+    loss, grads = case.net.loss_and_grads(case.params, case.x, case.y)
+    loss1, grads1 = case.net.loss_and_grads(case.params, case.x[None], np.asarray(case.y)[None])
+    assert grads["x"].shape == case.x.shape
+    assert loss == loss1
+    for key in grads:
+        np.testing.assert_array_equal(grads[key], grads1[key].reshape(grads[key].shape), err_msg=key)
+
+
+@networks
+@given(data=st.data())
+def test_sum_reduction_is_n_times_mean(network, data):
+    case = data.draw(strategies.cases(network, np.float64).filter(lambda c: c.x.ndim == 2), label="case")
+    n, (d, h, k) = len(case.x), case.net.sizes
+    make = reference.NETWORKS[network]
+    mean = make(d, h, k, layout=case.net.layout, reduction="mean").loss_and_grads(case.params, case.x, case.y)
+    total = make(d, h, k, layout=case.net.layout, reduction="sum").loss_and_grads(case.params, case.x, case.y)
+    tol = TOLERANCE[np.dtype(np.float64)]
+    np.testing.assert_allclose(total[0], n * mean[0], rtol=tol.rtol, atol=tol.atol)
+    for key in total[1]:
+        np.testing.assert_allclose(total[1][key], n * mean[1][key], rtol=tol.rtol, atol=tol.atol, err_msg=key)
+
+
+@networks
+@given(data=st.data())
+def test_column_layout_is_the_row_layout_transposed(network, data):
+    case = data.draw(strategies.cases(network, np.float64), label="case")
+    d, h, k = case.net.sizes
+    other = "column" if case.net.layout == "row" else "row"
+    twin = reference.NETWORKS[network](d, h, k, layout=other, reduction=case.net.reduction)
+    flipped = {key: v.T for key, v in case.params.items()}
+    loss, grads = case.net.loss_and_grads(case.params, case.x, case.y)
+    loss2, grads2 = twin.loss_and_grads(flipped, case.x, case.y)
+    tol = TOLERANCE[np.dtype(np.float64)]
+    np.testing.assert_allclose(loss2, loss, rtol=tol.rtol)
+    for key in grads:
+        back = grads2[key] if key == "x" else grads2[key].T
+        np.testing.assert_allclose(back, grads[key], rtol=tol.rtol, atol=tol.atol, err_msg=key)
+
+
+def test_labels_one_hot_rows_and_integer_dtypes_agree():
+    net = reference.sigmoid_softmax_ce(4, 3, 5)
+    params = net.init(np.random.default_rng(2))
+    x = np.random.default_rng(3).normal(size=(6, 4))
+    labels = np.array([4, 0, 1, 1, 3, 2])
+    expected = net.loss_and_grads(params, x, labels)
+    for y in (labels.astype(np.int32), labels.astype(np.uint8), np.eye(5)[labels], np.eye(5, dtype=int)[labels]):
+        loss, grads = net.loss_and_grads(params, x, y)
+        assert loss == expected[0]
+        assert all(np.array_equal(grads[k], expected[1][k]) for k in grads)
+
+
+@networks
+def test_predict_gives_outputs_in_range(network):
+    net = reference.NETWORKS[network](3, 4, 5)
+    params = net.init(np.random.default_rng(0))
+    yhat = net.predict(params, np.random.default_rng(1).normal(size=(6, 3)))
+    assert yhat.shape == (6, 5) and np.all((yhat > 0) & (yhat < 1))
+    if network == "sigmoid_softmax_ce":
+        np.testing.assert_allclose(yhat.sum(axis=1), 1.0)
+    assert net.predict(params, np.zeros(3)).shape == (5,)
+
+
+@networks
+@pytest.mark.parametrize("dtype", strategies.DTYPES, ids=lambda d: d.name)
+@pytest.mark.parametrize("sign", [1, -1])
+def test_extreme_arguments_stay_finite_without_warnings(network, dtype, sign):
+    """Sigmoid arguments of ±1000 and logits of ±1e4: finite loss and gradients, no overflow or divide."""
+    net = reference.NETWORKS[network](2, 3, 4)
+    params = {
+        "W1": np.full((2, 3), 500.0 * sign, dtype),      # z1 = ±1000 for x = (1, 1)
+        "b1": np.zeros(3, dtype),
+        "W2": np.array([[1e4, -1e4, 0, 1], [0, 0, 0, 0], [0, 0, 0, 0]], dtype) / 3 * sign,
+        "b2": np.array([0, 0, 1e4, -1e4], dtype) * sign,  # logits up to ±1e4
+    }
+    x = np.ones((2, 2), dtype)
+    y = np.array([1, 3]) if network == "sigmoid_softmax_ce" else np.full((2, 4), 0.5, dtype)
+    with warnings.catch_warnings(), np.errstate(over="raise", divide="raise", invalid="raise"):
+        warnings.simplefilter("error")
+        loss, grads = net.loss_and_grads(params, x, y)
+    assert np.isfinite(loss), loss
+    for key, g in grads.items():
+        assert g.dtype == dtype and np.all(np.isfinite(g)), key
