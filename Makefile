@@ -14,10 +14,10 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 verify: $(VENV)/.installed
-	$(PY) -m pytest tests/test_networks.py --hypothesis-profile=$(PROFILE) --framework=$(CHECKERS) -n 2 -q
+	$(PY) -m pytest tests/test_networks.py --hypothesis-profile=$(PROFILE) --framework=$(CHECKERS) -n 2
 
 test: $(VENV)/.installed
-	$(PY) -m pytest --hypothesis-profile=$(PROFILE) --framework=$(CHECKERS) -n 2 -q
+	$(PY) -m pytest --hypothesis-profile=$(PROFILE) --framework=$(CHECKERS) -n 2
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .

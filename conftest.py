@@ -67,7 +67,8 @@ def _version(dist: str) -> str:
 def pytest_report_header(config):
     versions = ", ".join(f"{d} {_version(d)}" for d in ("numpy", "torch", "jax", "jaxlib", "hypothesis"))
     checkers = _requested(config) or [n for n in frameworks.CHECKERS if not frameworks.unavailable_reason(n)]
-    return [f"versions: {versions}", f"checkers: {', '.join(checkers)}"]
+    return [f"versions: {versions}",
+            f"checkers: {', '.join(checkers)}; hypothesis profile: {settings.get_current_profile_name()}"]
 
 
 def pytest_sessionfinish(session):

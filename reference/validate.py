@@ -97,6 +97,15 @@ def features(value, width: int, dtype: np.dtype) -> np.ndarray:
     return x
 
 
+def _like_x(y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """y in x's dtype: integers and bools are cast, a float y must already have it; and finite."""
+    if y.dtype.kind == "f" and y.dtype != x.dtype:
+        raise TypeError(f"y has dtype {y.dtype} but x has dtype {x.dtype}; use one dtype for both")
+    y = y.astype(x.dtype, copy=False)
+    finite("y", y)
+    return y
+
+
 def targets(value, x: np.ndarray, width: int) -> np.ndarray:
     """Regression targets y: (N, K) for a batch x, (K,) for a single example."""
     y = numeric_array("y", value)
@@ -104,11 +113,7 @@ def targets(value, x: np.ndarray, width: int) -> np.ndarray:
     if y.shape != expected:
         raise ValueError(f"y has shape {shape_str(y.shape)}, expected {shape_str(expected)} for x of shape "
                          f"{shape_str(x.shape)}")
-    if y.dtype.kind == "f" and y.dtype != x.dtype:
-        raise TypeError(f"y has dtype {y.dtype} but x has dtype {x.dtype}; use one dtype for both")
-    y = y.astype(x.dtype, copy=False)
-    finite("y", y)
-    return y
+    return _like_x(y, x)
 
 
 def class_targets(value, x: np.ndarray, classes: int) -> np.ndarray:
@@ -127,10 +132,7 @@ def class_targets(value, x: np.ndarray, classes: int) -> np.ndarray:
     if y.shape != batch + (classes,):
         raise ValueError(f"y has shape {shape_str(y.shape)}; for x of shape {shape_str(x.shape)} expected "
                          f"labels of shape {shape_str(batch)} or one-hot rows of shape {shape_str(batch + (classes,))}")
-    if y.dtype.kind == "f" and y.dtype != x.dtype:
-        raise TypeError(f"y has dtype {y.dtype} but x has dtype {x.dtype}; use one dtype for both")
-    y = y.astype(x.dtype, copy=False)
-    finite("y", y)
+    y = _like_x(y, x)
     if np.any(y < 0):
         raise ValueError("y rows must be one-hot or probability distributions; found a negative entry")
     sums = y.sum(axis=-1)
