@@ -50,6 +50,9 @@ def pytest_generate_tests(metafunc):
     if "checker" not in metafunc.fixturenames:
         return
     names = _requested(metafunc.config) or list(frameworks.CHECKERS)
+    only = metafunc.definition.get_closest_marker("checkers")  # @pytest.mark.checkers("torch", "jax")
+    if only:
+        names = [n for n in names if n in only.args]
     params = []
     for name in names:
         reason = frameworks.unavailable_reason(name)

@@ -7,10 +7,9 @@ differentiates it its own way; none of them calls the reference's math:
     jax     jax.value_and_grad, x64 enabled            frameworks.jax_grad
     oracle  complex step / central differences, NumPy  frameworks.oracle
 
-Every checker module offers the same three names:
+Every checker module offers the same two functions:
     loss_and_grads(spec, params, x, y) -> (float, {key: ndarray})    keys of params plus "x"
     vjp(step, inputs, dy, y=None)      -> {key: ndarray}             one layer's pullback
-    VERSION                                                          what ran, for the record
 """
 
 import importlib
@@ -21,7 +20,7 @@ CHECKERS = {
     "jax": ("frameworks.jax_grad", "jax"),
     "oracle": ("frameworks.oracle", None),
 }
-INSTALL_HINT = {"torch": "pip install torch==2.13.0", "jax": "pip install jax jaxlib"}
+INSTALL_HINT = {"torch": "pip install torch==2.13.0", "jax": "pip install jax==0.10.2 jaxlib==0.10.2"}
 
 
 class Unavailable(Exception):

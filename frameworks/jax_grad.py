@@ -15,9 +15,6 @@ import numpy as np  # noqa: E402
 
 from .walk import apply, network_loss  # noqa: E402
 
-NAME = "jax"
-VERSION = jax.__version__
-
 
 def _reduce(per_example, reduction):
     return jnp.mean(per_example) if reduction == "mean" else jnp.sum(per_example)

@@ -4,8 +4,11 @@ Complex-step differentiation where every op of the network is analytic: for real
     f′(x)·v = Im f(x + i h v) / h  + O(h²),
 with no subtraction, so h = 1e-30 gives the derivative exact to rounding. Ops that are not
 complex-analytic fall back to central differences, (f(x + h v) − f(x − h v)) / 2h, accurate to
-about eps^(2/3). Every value is computed in float64 / complex128 at the given point, even for
-float32 inputs, so the oracle is the float64 truth against which float32 results are judged.
+about eps^(2/3). Every op of today's networks is analytic, so the fallback is exercised only by
+tests/test_oracle.py, against the complex step; it is there for the first op that is not.
+
+Every value is computed in float64 / complex128 at the given point, even for float32 inputs,
+so the oracle is the float64 truth against which float32 results are judged.
 
 The forward pass is written here, in plain NumPy, independently of reference/.
 """
@@ -14,8 +17,6 @@ import numpy as np
 
 from .walk import apply, network_loss
 
-NAME = "oracle"
-VERSION = "complex-step / central differences (NumPy " + np.__version__ + ")"
 COMPLEX_STEP = 1e-30
 
 

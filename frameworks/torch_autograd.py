@@ -6,9 +6,6 @@ import torch.nn.functional as F
 
 from .walk import apply, network_loss
 
-NAME = "torch"
-VERSION = torch.__version__
-
 
 def mse(yhat, y, reduction):
     per_example = 0.5 * ((yhat - y) ** 2).sum(dim=-1)

@@ -7,6 +7,8 @@ The contract, for every layer:
 
 `backward` keeps no state between calls: everything it needs travels in `cache`, so the
 results never depend on the order of calls. Shapes below use N examples, D inputs, H outputs.
+Layers trust their inputs to be arrays of matching shapes and one dtype: the network checks
+them, with messages that name the argument, before any layer runs.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """Losses: the last layer of a network, turning its output and the targets into one number.
 
-    loss, cache = loss_layer.forward(z, y)   # y already validated: (N, K) targets or one-hot rows
-    dz = loss_layer.backward(cache, dloss)   # dloss = dL/dloss, 1.0 at the top of the chain
+    loss, cache = loss_layer.forward(z, y)       # y already validated: (N, K) targets or one-hot rows
+    dz, grads = loss_layer.backward(cache, dloss)  # dloss = dL/dloss, 1.0 at the top; grads is {}: no params
+
+Like the layers, losses trust their inputs: the network validates them first.
 
 The reduction over the batch lives here: "mean" divides the summed per-example loss by N,
 "sum" does not, and the gradient carries the same factor (1/N or 1).
@@ -43,7 +45,7 @@ class MSE(_Loss):
 
     def backward(self, cache, dloss=1.0):
         r, s = cache
-        return dloss * s * r
+        return dloss * s * r, {}
 
     def predict(self, yhat):
         return yhat
@@ -77,7 +79,7 @@ class SoftmaxCrossEntropy(_Loss):
 
     def backward(self, cache, dloss=1.0):
         yhat, y, s = cache
-        return dloss * s * (yhat - y)
+        return dloss * s * (yhat - y), {}
 
     def predict(self, z):
         return np.exp(log_softmax(z))

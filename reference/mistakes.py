@@ -37,7 +37,7 @@ class DenseTransposedWeight(Dense):
 class DenseBiasNotSummed(Dense):
     def backward(self, cache, dz):
         dx, grads = super().backward(cache, dz)
-        return dx, {**grads, "b": dz}  # δ (N, H) where Σ_n δ_n (H,) belongs
+        return dx, {**grads, "b": dz.mean(axis=0)}  # averaged where Σ_n δ_n belongs; δ already carries the 1/N
 
 
 class LossWithoutMeanFactor(_Loss):
@@ -48,13 +48,14 @@ class LossWithoutMeanFactor(_Loss):
 
 class LossSignFlipped(_Loss):
     def backward(self, cache, dloss=1.0):
-        return -super().backward(cache, dloss)  # y − ŷ where ŷ − y belongs
+        dz, grads = super().backward(cache, dloss)
+        return -dz, grads  # y − ŷ where ŷ − y belongs
 
 
 class SoftmaxWithoutSubtractingY(SoftmaxCrossEntropy):
     def backward(self, cache, dloss=1.0):
         yhat, _, s = cache
-        return dloss * s * yhat  # ŷ where ŷ − y belongs
+        return dloss * s * yhat, {}  # ŷ where ŷ − y belongs
 
 
 class ScaledNetwork(Network):
@@ -72,7 +73,7 @@ MISTAKES = {
     "missing_sigmoid_derivative": ("missing the sigmoid derivative σ′", Sigmoid, SigmoidWithoutDerivative),
     "sigmoid_instead_of_derivative": ("σ used instead of σ′", Sigmoid, SigmoidValueAsDerivative),
     "transposed_weight": ("transposed: W used where Wᵀ belongs in the backward", Dense, DenseTransposedWeight),
-    "bias_not_summed": ("bias gradient not summed over the batch", Dense, DenseBiasNotSummed),
+    "bias_not_summed": ("bias gradient not summed over the batch (averaged)", Dense, DenseBiasNotSummed),
     "missing_mean_factor": ("missing 1/N (mean over the batch)", _Loss, LossWithoutMeanFactor),
     "sign_flipped": ("sign flipped", _Loss, LossSignFlipped),
     "softmax_without_y": ("softmax gradient without subtracting y", SoftmaxCrossEntropy, SoftmaxWithoutSubtractingY),

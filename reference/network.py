@@ -58,10 +58,14 @@ class Network:
     def init(self, rng, dtype=np.float64) -> dict[str, np.ndarray]:
         """Glorot-uniform weights, zero biases, in float64 or float32."""
         if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-            rng = np.random.default_rng(rng)
+            rng = np.random.default_rng(validate.size("rng (a seed)", rng, minimum=0))
         if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), got {type(rng).__name__}")
-        dtype = np.dtype(dtype)
+            raise TypeError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)) or a seed, "
+                            f"got {type(rng).__name__}")
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from None
         if dtype not in validate.FLOAT_DTYPES:
             raise TypeError(f"dtype must be float32 or float64, got {dtype}")
         params = {}
@@ -73,12 +77,9 @@ class Network:
                 params[key] = np.zeros(shape, dtype=dtype)
         return params
 
-    def _inputs(self, params, x, y=None):
+    def _inputs(self, params, x):
         params, dtype = validate.params(params, self.param_shapes, f"layout={self.layout!r}, sizes={self.sizes}")
-        x = validate.features(x, self.sizes[0], dtype)
-        if y is not None:
-            y = self.loss_layer.targets(y, x, self.sizes[-1])
-        return params, x, y
+        return params, validate.features(x, self.sizes[0], dtype)
 
     def _forward(self, params, x):
         h, caches = x, []
@@ -89,7 +90,7 @@ class Network:
 
     def predict(self, params, x) -> np.ndarray:
         """The network's output ŷ: (N, K) for a batch, (K,) for one example; softmax probabilities for softmax."""
-        params, x, _ = self._inputs(params, x)
+        params, x = self._inputs(params, x)
         with np.errstate(under="ignore"):
             out, _ = self._forward(params, np.atleast_2d(x))
             yhat = self.loss_layer.predict(out)
@@ -97,12 +98,13 @@ class Network:
 
     def loss_and_grads(self, params, x, y) -> tuple[float, dict[str, np.ndarray]]:
         """The loss and its gradient with respect to every parameter and to x, in the params' dtype."""
-        params, x, y = self._inputs(params, x, y)
+        params, x = self._inputs(params, x)
+        y = self.loss_layer.targets(y, x, self.sizes[-1])
         single = x.ndim == 1
         with np.errstate(under="ignore"):
             out, caches = self._forward(params, np.atleast_2d(x))
             loss, loss_cache = self.loss_layer.forward(out, np.atleast_2d(y))
-            delta = self.loss_layer.backward(loss_cache, 1.0)
+            delta, _ = self.loss_layer.backward(loss_cache, 1.0)
             grads = {}
             for (layer, keys), cache in zip(reversed(self.layers), reversed(caches), strict=True):
                 delta, layer_grads = layer.backward(cache, delta)

@@ -25,6 +25,8 @@ def size(name: str, value, minimum: int = 1) -> int:
 
 
 def choice(name: str, value, options: tuple[str, ...]) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, one of {', '.join(map(repr, options))}; got {type(value).__name__}")
     if value not in options:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}")
     return value
@@ -83,10 +85,16 @@ def params(value, shapes: Mapping[str, tuple[int, ...]], why: str) -> tuple[dict
     return arrays, dtypes.pop()
 
 
+def _has_other_float_dtype(value, array: np.ndarray, dtype: np.dtype) -> bool:
+    """A NumPy float array of another dtype: mixed precision, refused. Lists and Python numbers have
+    no dtype of their own and are simply cast."""
+    return isinstance(value, (np.ndarray, np.generic)) and array.dtype.kind == "f" and array.dtype != dtype
+
+
 def features(value, width: int, dtype: np.dtype) -> np.ndarray:
-    """x: (N, D) or (D,), cast from int/bool to the params' dtype; a float x must already have it."""
+    """x: (N, D) or (D,), cast to the params' dtype; a NumPy float x must already have it."""
     x = numeric_array("x", value)
-    if x.dtype.kind == "f" and x.dtype != dtype:
+    if _has_other_float_dtype(value, x, dtype):
         raise TypeError(f"x has dtype {x.dtype} but params have dtype {dtype}; use one dtype for both")
     if x.ndim not in (1, 2) or x.shape[-1] != width:
         raise ValueError(f"x has shape {shape_str(x.shape)}, expected (N, {width}) for a batch or ({width},)")
@@ -97,9 +105,9 @@ def features(value, width: int, dtype: np.dtype) -> np.ndarray:
     return x
 
 
-def _like_x(y: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """y in x's dtype: integers and bools are cast, a float y must already have it; and finite."""
-    if y.dtype.kind == "f" and y.dtype != x.dtype:
+def _like_x(value, y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """y in x's dtype, cast like x is (a NumPy float y must already have it); and finite."""
+    if _has_other_float_dtype(value, y, x.dtype):
         raise TypeError(f"y has dtype {y.dtype} but x has dtype {x.dtype}; use one dtype for both")
     y = y.astype(x.dtype, copy=False)
     finite("y", y)
@@ -113,7 +121,7 @@ def targets(value, x: np.ndarray, width: int) -> np.ndarray:
     if y.shape != expected:
         raise ValueError(f"y has shape {shape_str(y.shape)}, expected {shape_str(expected)} for x of shape "
                          f"{shape_str(x.shape)}")
-    return _like_x(y, x)
+    return _like_x(value, y, x)
 
 
 def class_targets(value, x: np.ndarray, classes: int) -> np.ndarray:
@@ -132,7 +140,7 @@ def class_targets(value, x: np.ndarray, classes: int) -> np.ndarray:
     if y.shape != batch + (classes,):
         raise ValueError(f"y has shape {shape_str(y.shape)}; for x of shape {shape_str(x.shape)} expected "
                          f"labels of shape {shape_str(batch)} or one-hot rows of shape {shape_str(batch + (classes,))}")
-    y = _like_x(y, x)
+    y = _like_x(value, y, x)
     if np.any(y < 0):
         raise ValueError("y rows must be one-hot or probability distributions; found a negative entry")
     sums = y.sum(axis=-1)

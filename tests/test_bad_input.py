@@ -40,7 +40,11 @@ CASES = [
     ("unknown layout", lambda: reference.sigmoid_mse(3, 4, 1, layout="rows"), ValueError, "layout"),
     ("unknown reduction", lambda: reference.sigmoid_softmax_ce(3, 4, 2, reduction="avg"), ValueError, "reduction"),
     ("rng not a generator", lambda: mse.init("seed"), TypeError, "rng"),
+    ("layout not a string", lambda: reference.sigmoid_mse(3, 4, 1, layout=None), TypeError, "layout"),
+    ("reduction as an array", lambda: reference.sigmoid_mse(3, 4, 1, reduction=np.array(["sum"])), TypeError, "reduction"),
     ("init dtype", lambda: mse.init(np.random.default_rng(0), dtype=np.int32), TypeError, "dtype"),
+    ("init dtype unknown", lambda: mse.init(np.random.default_rng(0), dtype="float33"), TypeError, "dtype"),
+    ("negative seed", lambda: mse.init(-1), ValueError, "rng (a seed)"),
     # params
     ("params not a dict", lambda: mse.loss_and_grads([P["W1"]], X, Y), TypeError, "params"),
     ("missing key", lambda: mse.loss_and_grads(_without(P, "b2"), X, Y), ValueError, "'b2'"),
@@ -66,6 +70,8 @@ CASES = [
     ("y that would broadcast", lambda: mse.loss_and_grads(P, X, Y[0]), ValueError, "y has shape (2,)"),
     ("y for one example with a batch axis", lambda: mse.loss_and_grads(P, X[0], Y[:1]), ValueError, "y has shape (1, 2)"),
     ("NaN in y", lambda: mse.loss_and_grads(P, X, _poison(Y, np.nan)), ValueError, "y must be finite"),
+    ("y missing", lambda: mse.loss_and_grads(P, X, None), TypeError, "y must be"),
+    ("labels missing", lambda: ce.loss_and_grads(Q, X, None), TypeError, "y must be"),
     ("y in another dtype", lambda: mse.loss_and_grads(P, X, Y.astype(np.float32)), TypeError, "y has dtype float32"),
     # y for softmax cross-entropy
     ("label too large", lambda: ce.loss_and_grads(Q, X, np.array([0, 5])), ValueError, "label 5"),

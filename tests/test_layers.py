@@ -40,7 +40,8 @@ def test_layer_backward_matches_vjp(kind, dtype, checker, data):
 def test_loss_backward_matches_vjp(kind, dtype, checker, data):
     layer, z, y, dloss = data.draw(strategies.loss_cases(kind, dtype), label="loss, z, y, dloss")
     _, cache = layer.forward(z, y)
-    dz = layer.backward(cache, dloss)
+    dz, grads = layer.backward(cache, dloss)
+    assert grads == {}, f"loss {kind} has no parameters but its backward returned gradients for {list(grads)}"
     theirs = load(checker).vjp(_step(layer), {"x": z}, dloss, y)
     context = f"loss {kind} {layer.options} {np.dtype(dtype)} vs {checker} (z {z.shape})"
     assert_agree(context, f"loss {kind}", checker, dtype, {"x": dz}, theirs)

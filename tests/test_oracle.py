@@ -32,9 +32,8 @@ def test_gradient_of_a_closed_form_function(method):
 @given(data=st.data())
 def test_central_differences_agree_with_the_complex_step(network, data):
     case = data.draw(strategies.cases(network, np.float64), label="case")
-    loss, exact = oracle.loss_and_grads(case.net.spec, case.params, case.x, case.y, method="complex")
-    loss2, approx = oracle.loss_and_grads(case.net.spec, case.params, case.x, case.y, method="central")
-    assert loss == loss2
+    _, exact = oracle.loss_and_grads(case.net.spec, case.params, case.x, case.y, method="complex")
+    _, approx = oracle.loss_and_grads(case.net.spec, case.params, case.x, case.y, method="central")
     tol = CENTRAL_DIFFERENCE
     for key in exact:
         scale = np.max(np.abs(exact[key]))
