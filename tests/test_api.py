@@ -1,6 +1,9 @@
 """The public API's promises that hold for the reference alone: shapes, keys, dtypes, the single
 example, the relations between layouts and reductions, and the network's description."""
 
+import doctest
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -126,3 +129,8 @@ def test_the_description_the_checkers_build_from_is_the_documented_network(layou
         layers=(_dense(1, layout), sigmoid, _dense(2, layout), sigmoid), loss=Step("mse", (), options))
     assert reference.sigmoid_softmax_ce(3, 4, 2, layout=layout, reduction=reduction).spec == Spec(
         layers=(_dense(1, layout), sigmoid, _dense(2, layout)), loss=Step("softmax_cross_entropy", (), options))
+
+
+def test_the_readme_examples_run_as_shown():
+    result = doctest.testfile(str(Path(__file__).parents[1] / "README.md"), module_relative=False)
+    assert result.attempted > 0 and result.failed == 0, result
