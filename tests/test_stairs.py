@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import reference
-from tests.compare import assert_agree
-from tests.compare import checker as load
+from tests.compare import check_network
+from tests.strategies import Case
 
 DATA = np.loadtxt(Path(__file__).parent / "data" / "stairs.csv", delimiter=",", skiprows=1)
 X, LABELS = DATA[:, 1:5] / 255.0, DATA[:, 5].astype(np.int64)
@@ -56,7 +56,4 @@ def test_gradients_on_real_data_match(trained, when, layout, reduction, checker)
         row_params = row_net.init(np.random.default_rng(1))
     net = reference.sigmoid_softmax_ce(4, 8, 2, layout=layout, reduction=reduction)
     params = row_params if layout == "row" else {k: v.T for k, v in row_params.items()}
-    loss, grads = net.loss_and_grads(params, X, LABELS)
-    their_loss, their_grads = load(checker).loss_and_grads(net.spec, params, X, LABELS)
-    assert_agree(f"stairs, {when} params, layout={layout} reduction={reduction} vs {checker}", "stairs", checker,
-                 np.float64, {"loss": loss, **grads}, {"loss": their_loss, **their_grads}, table=False)
+    check_network(Case(net, params, X, LABELS), checker, table=False)
