@@ -34,7 +34,7 @@ class Dense:
                  dx = δ W             (N, H) @ (H, D) -> (N, D)   i.e. dx_n = Wᵀ δ_n per example
         both:    db = Σ_n δ_n         (N, H) -> (H,)  b is shared by every example, so its gradient sums
 
-    Why dW is a matrix product: dz/dW is a 3-index tensor, ∂z_i/∂W_jk = δ_ij x_k (column layout),
+    Why dW is a matrix product: dz/dW is a 3-index tensor, ∂z_i/∂W_jk = 1[i = j] x_k (column layout),
     and contracting it with δ leaves only Σ_i δ_i ∂z_i/∂W_jk = δ_j x_k, the outer product δ xᵀ.
     """
 

@@ -101,7 +101,8 @@ class Network:
         params, x = self._inputs(params, x)
         y = self.loss_layer.targets(y, x, self.sizes[-1])
         single = x.ndim == 1
-        with np.errstate(under="ignore"):
+        # Overflow is reported below, as an error about the inputs, rather than as a warning and a NaN.
+        with np.errstate(under="ignore", over="ignore", invalid="ignore"):
             out, caches = self._forward(params, np.atleast_2d(x))
             loss, loss_cache = self.loss_layer.forward(out, np.atleast_2d(y))
             delta, _ = self.loss_layer.backward(loss_cache, 1.0)
@@ -111,6 +112,10 @@ class Network:
                 grads.update({key: layer_grads[local] for local, key in keys.items()})
         grads = {key: grads[key] for key in self.param_shapes}
         grads["x"] = delta[0] if single else delta
+        if not (np.isfinite(loss) and all(np.all(np.isfinite(g)) for g in grads.values())):
+            largest = max(float(np.max(np.abs(a))) for a in (x, *params.values()))
+            raise ValueError(f"the loss or its gradients overflowed {x.dtype}: params and x (largest |value| "
+                             f"{largest:.3g}) are too large for this dtype")
         return float(loss), grads
 
 

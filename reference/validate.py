@@ -1,8 +1,9 @@
 """Argument checks with messages that name the argument and say what was expected.
 
-Every public entry point of the reference runs its inputs through these before any
-arithmetic, so a mistake surfaces as a ValueError or TypeError about *your* argument,
-never as a silent broadcast or an IndexError from deep inside NumPy.
+Every Network method (init, predict, loss_and_grads) and every network constructor runs its
+inputs through these before any arithmetic, so a mistake surfaces as a ValueError or TypeError
+about *your* argument, never as a silent broadcast or an IndexError from deep inside NumPy.
+The layer and loss classes are building blocks that trust their inputs.
 """
 
 from __future__ import annotations
@@ -32,10 +33,6 @@ def choice(name: str, value, options: tuple[str, ...]) -> str:
     return value
 
 
-def shape_str(shape) -> str:
-    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
-
-
 def numeric_array(name: str, value) -> np.ndarray:
     """Any real numeric array-like, as an ndarray; strings, objects and complex are refused."""
     try:
@@ -50,8 +47,7 @@ def numeric_array(name: str, value) -> np.ndarray:
 def finite(name: str, array: np.ndarray) -> None:
     if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
-        where = f" at index {bad}" if bad else ""
-        raise ValueError(f"{name} must be finite; found {array[bad] if bad else array.item()}{where}")
+        raise ValueError(f"{name} must be finite; found {array[bad]} at index {bad}")
 
 
 def params(value, shapes: Mapping[str, tuple[int, ...]], why: str) -> tuple[dict[str, np.ndarray], np.dtype]:
@@ -74,7 +70,7 @@ def params(value, shapes: Mapping[str, tuple[int, ...]], why: str) -> tuple[dict
             raise TypeError(f"params[{key!r}] must be float32 or float64, got dtype {array.dtype}")
         if array.shape != tuple(expected):
             raise ValueError(
-                f"params[{key!r}] has shape {shape_str(array.shape)}, expected {shape_str(expected)} ({why})"
+                f"params[{key!r}] has shape {array.shape}, expected {expected} ({why})"
             )
         finite(f"params[{key!r}]", array)
         arrays[key] = array
@@ -86,9 +82,9 @@ def params(value, shapes: Mapping[str, tuple[int, ...]], why: str) -> tuple[dict
 
 
 def _has_other_float_dtype(value, array: np.ndarray, dtype: np.dtype) -> bool:
-    """A NumPy float array of another dtype: mixed precision, refused. Lists and Python numbers have
-    no dtype of their own and are simply cast."""
-    return isinstance(value, (np.ndarray, np.generic)) and array.dtype.kind == "f" and array.dtype != dtype
+    """An array (NumPy, or anything with a dtype) of another float dtype: mixed precision, refused.
+    Lists and Python numbers have no dtype of their own and are simply cast."""
+    return hasattr(value, "dtype") and array.dtype.kind == "f" and array.dtype != dtype
 
 
 def features(value, width: int, dtype: np.dtype) -> np.ndarray:
@@ -97,9 +93,9 @@ def features(value, width: int, dtype: np.dtype) -> np.ndarray:
     if _has_other_float_dtype(value, x, dtype):
         raise TypeError(f"x has dtype {x.dtype} but params have dtype {dtype}; use one dtype for both")
     if x.ndim not in (1, 2) or x.shape[-1] != width:
-        raise ValueError(f"x has shape {shape_str(x.shape)}, expected (N, {width}) for a batch or ({width},)")
+        raise ValueError(f"x has shape {x.shape}, expected (N, {width}) for a batch or ({width},)")
     if x.ndim == 2 and x.shape[0] == 0:
-        raise ValueError(f"x is an empty batch, shape {shape_str(x.shape)}; expected at least one example")
+        raise ValueError(f"x is an empty batch, shape {x.shape}; expected at least one example")
     x = x.astype(dtype, copy=False)
     finite("x", x)
     return x
@@ -119,8 +115,8 @@ def targets(value, x: np.ndarray, width: int) -> np.ndarray:
     y = numeric_array("y", value)
     expected = (x.shape[0], width) if x.ndim == 2 else (width,)
     if y.shape != expected:
-        raise ValueError(f"y has shape {shape_str(y.shape)}, expected {shape_str(expected)} for x of shape "
-                         f"{shape_str(x.shape)}")
+        raise ValueError(f"y has shape {y.shape}, expected {expected} for x of shape "
+                         f"{x.shape}")
     return _like_x(value, y, x)
 
 
@@ -130,7 +126,7 @@ def class_targets(value, x: np.ndarray, classes: int) -> np.ndarray:
     batch = x.shape[:-1]
     if y.shape == batch:
         if y.dtype.kind not in "iu":
-            raise TypeError(f"y of shape {shape_str(y.shape)} holds class labels and must be integers, "
+            raise TypeError(f"y of shape {y.shape} holds class labels and must be integers, "
                             f"got dtype {y.dtype}")
         out_of_range = (y < 0) | (y >= classes)
         if np.any(out_of_range):
@@ -138,8 +134,8 @@ def class_targets(value, x: np.ndarray, classes: int) -> np.ndarray:
             raise ValueError(f"y holds label {bad}, outside the {classes} classes 0..{classes - 1}")
         return np.eye(classes, dtype=x.dtype)[y]
     if y.shape != batch + (classes,):
-        raise ValueError(f"y has shape {shape_str(y.shape)}; for x of shape {shape_str(x.shape)} expected "
-                         f"labels of shape {shape_str(batch)} or one-hot rows of shape {shape_str(batch + (classes,))}")
+        raise ValueError(f"y has shape {y.shape}; for x of shape {x.shape} expected "
+                         f"labels of shape {batch} or one-hot rows of shape {batch + (classes,)}")
     y = _like_x(value, y, x)
     if np.any(y < 0):
         raise ValueError("y rows must be one-hot or probability distributions; found a negative entry")

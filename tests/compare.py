@@ -13,22 +13,22 @@ from tests.tolerances import TOLERANCE
 RESULTS: dict[tuple[str, str, str, str], list] = {}
 
 
-def record(key, abs_err: float, rel_err: float, ok: bool) -> None:
+def _fold(key, examples: int, abs_err: float, rel_err: float, failures: int) -> None:
     row = RESULTS.setdefault(key, [0, 0.0, 0.0, 0])
-    row[0] += 1
+    row[0] += examples
     row[1] = max(row[1], abs_err)
     row[2] = max(row[2], rel_err)
-    row[3] += not ok
+    row[3] += failures
+
+
+def record(key, abs_err: float, rel_err: float, ok: bool) -> None:
+    _fold(key, 1, abs_err, rel_err, int(not ok))
 
 
 def merge(rows) -> None:
     """Fold in rows from another process (pytest-xdist workers), as [key..., examples, abs, rel, failures]."""
-    for *key, n, abs_err, rel_err, failures in rows:
-        row = RESULTS.setdefault(tuple(key), [0, 0.0, 0.0, 0])
-        row[0] += n
-        row[1] = max(row[1], abs_err)
-        row[2] = max(row[2], rel_err)
-        row[3] += failures
+    for *key, examples, abs_err, rel_err, failures in rows:
+        _fold(tuple(key), examples, abs_err, rel_err, failures)
 
 
 @functools.cache

@@ -36,7 +36,10 @@ def test_init_follows_the_dtype_and_is_seeded(network, dtype):
     net = reference.NETWORKS[network](3, 4, 2)
     a, b = net.init(np.random.default_rng(5), dtype=dtype), net.init(5, dtype=dtype)
     assert all(a[k].dtype == dtype and np.array_equal(a[k], b[k]) for k in a)
-    assert np.all(a["b1"] == 0) and np.std(a["W1"]) > 0
+    assert np.all(a["b1"] == 0) and np.all(a["b2"] == 0)
+    for key, (fan_in, fan_out) in {"W1": (3, 4), "W2": (4, 2)}.items():
+        limit = np.sqrt(6 / (fan_in + fan_out))  # Glorot uniform: U(-limit, limit)
+        assert np.all(np.abs(a[key]) <= limit) and np.max(np.abs(a[key])) > limit / 4, key
 
 
 @networks

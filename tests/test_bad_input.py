@@ -56,6 +56,9 @@ CASES = [
     ("integer weight", lambda: mse.loss_and_grads(_with(P, "W1", np.ones((3, 4), int)), X, Y), TypeError, "params['W1']"),
     ("mixed param dtypes", lambda: mse.loss_and_grads(_with(P, "W1", P["W1"].astype(np.float32)), X, Y), TypeError, "params"),
     ("string weight", lambda: mse.loss_and_grads(_with(P, "W1", "abc"), X, Y), TypeError, "params['W1']"),
+    ("params too large for float32", lambda: ce.loss_and_grads({k: np.full(v.shape, 1e38, np.float32) for k, v in Q.items()},
+                                                                 np.ones((2, 3), np.float32), LABELS),
+     ValueError, "overflowed float32"),
     # x
     ("x with too few features", lambda: mse.loss_and_grads(P, X[:, :2], Y), ValueError, "x has shape (2, 2)"),
     ("x with 3 dims", lambda: mse.loss_and_grads(P, X[None], Y), ValueError, "x has shape"),

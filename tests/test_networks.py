@@ -4,13 +4,16 @@ One test per network × dtype × checker; Hypothesis draws the layout, the reduc
 (D, H, K, N up to 16, N = 1 and a single 1-D example among them), the weights and the inputs.
 """
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import reference
+from frameworks import oracle
 from tests import strategies
 from tests.compare import check_network
+from tests.tolerances import TOLERANCE
 
 
 @pytest.mark.parametrize("dtype", strategies.DTYPES, ids=lambda d: d.name)
@@ -19,3 +22,21 @@ from tests.compare import check_network
 def test_network_gradients_match(network, dtype, checker, data):
     case = data.draw(strategies.cases(network, dtype), label="case")
     check_network(case, checker)
+
+
+@pytest.mark.parametrize("network", reference.NETWORKS)
+@given(data=st.data())
+def test_gradients_along_random_directions_match_the_oracle(network, data):
+    """The cheap check: one complex-step evaluation per gradient, ⟨dL/dθ, v⟩ = d/dt L(θ + t v)."""
+    case = data.draw(strategies.cases(network, np.float64), label="case")
+    _, grads = case.net.loss_and_grads(case.params, case.x, case.y)
+
+    def loss(x, y, **params):
+        return oracle.network_loss(case.net.spec, oracle.OPS, params, x, y)
+
+    inputs = {**case.params, "x": case.x, "y": case.y}
+    for key, grad in grads.items():
+        v = data.draw(strategies.array(np.float64, grad.shape), label=f"direction for {key}")
+        along, expected = oracle.directional(loss, inputs, key, v), float(np.sum(grad * v))
+        bound = TOLERANCE[np.dtype(np.float64)].bound(float(np.sum(np.abs(grad * v))))
+        assert abs(along - expected) <= bound, f"{key}: ⟨reference, v⟩ = {expected!r}, oracle along v = {along!r}"
