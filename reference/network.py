@@ -91,9 +91,10 @@ class Network:
     def predict(self, params, x) -> np.ndarray:
         """The network's output ŷ: (N, K) for a batch, (K,) for one example; softmax probabilities for softmax."""
         params, x = self._inputs(params, x)
-        with np.errstate(under="ignore"):
+        with np.errstate(under="ignore", over="ignore", invalid="ignore"):
             out, _ = self._forward(params, np.atleast_2d(x))
             yhat = self.loss_layer.predict(out)
+        _refuse_overflow([yhat], params, x)
         return yhat if x.ndim == 2 else yhat[0]
 
     def loss_and_grads(self, params, x, y) -> tuple[float, dict[str, np.ndarray]]:
@@ -112,11 +113,16 @@ class Network:
                 grads.update({key: layer_grads[local] for local, key in keys.items()})
         grads = {key: grads[key] for key in self.param_shapes}
         grads["x"] = delta[0] if single else delta
-        if not (np.isfinite(loss) and all(np.all(np.isfinite(g)) for g in grads.values())):
-            largest = max(float(np.max(np.abs(a))) for a in (x, *params.values()))
-            raise ValueError(f"the loss or its gradients overflowed {x.dtype}: params and x (largest |value| "
-                             f"{largest:.3g}) are too large for this dtype")
+        _refuse_overflow([loss, *grads.values()], params, x)
         return float(loss), grads
+
+
+def _refuse_overflow(results, params, x) -> None:
+    """Finite inputs so large that the arithmetic left the dtype's range: an error, not a NaN."""
+    if not all(np.all(np.isfinite(r)) for r in results):
+        largest = max(float(np.max(np.abs(a))) for a in (x, *params.values()))
+        raise ValueError(f"the result overflowed {x.dtype}: params and x (largest |value| {largest:.3g}) "
+                         f"are too large for this dtype")
 
 
 def _one_hidden_layer(name, d, h, k, output_layers, loss_cls, layout, reduction, min_k=1):

@@ -59,6 +59,9 @@ CASES = [
     ("params too large for float32", lambda: ce.loss_and_grads({k: np.full(v.shape, 1e38, np.float32) for k, v in Q.items()},
                                                                  np.ones((2, 3), np.float32), LABELS),
      ValueError, "overflowed float32"),
+    ("predict with params too large for float32",
+     lambda: ce.predict({k: np.full(v.shape, 1e38, np.float32) for k, v in Q.items()}, np.ones((2, 3), np.float32)),
+     ValueError, "overflowed float32"),
     # x
     ("x with too few features", lambda: mse.loss_and_grads(P, X[:, :2], Y), ValueError, "x has shape (2, 2)"),
     ("x with 3 dims", lambda: mse.loss_and_grads(P, X[None], Y), ValueError, "x has shape"),
