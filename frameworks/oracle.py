@@ -75,14 +75,20 @@ def _float64(arrays):
             for k, v in arrays.items()}
 
 
-def loss_and_grads(spec, params, x, y, method=None):
-    """The float64 loss and gradients with respect to params and x at the given point."""
-    method = method or method_for([s.kind for s in (*spec.layers, spec.loss)])
-    inputs = _float64({**params, "x": x, "y": y})
+def loss_function(spec):
+    """The network's loss as a function of keyword arrays x, y and the params, for `directional`."""
 
     def loss(x, y, **params):
         return network_loss(spec, OPS, params, x, y)
 
+    return loss
+
+
+def loss_and_grads(spec, params, x, y, method=None):
+    """The float64 loss and gradients with respect to params and x at the given point."""
+    method = method or method_for([s.kind for s in (*spec.layers, spec.loss)])
+    inputs = _float64({**params, "x": x, "y": y})
+    loss = loss_function(spec)
     return float(loss(**inputs)), gradient(loss, inputs, [*params, "x"], method)
 
 

@@ -30,10 +30,7 @@ def test_gradients_along_random_directions_match_the_oracle(network, data):
     """The cheap check: one complex-step evaluation per gradient, ⟨dL/dθ, v⟩ = d/dt L(θ + t v)."""
     case = data.draw(strategies.cases(network, np.float64), label="case")
     _, grads = case.net.loss_and_grads(case.params, case.x, case.y)
-
-    def loss(x, y, **params):
-        return oracle.network_loss(case.net.spec, oracle.OPS, params, x, y)
-
+    loss = oracle.loss_function(case.net.spec)
     inputs = {**case.params, "x": case.x, "y": case.y}
     for key, grad in grads.items():
         v = data.draw(strategies.array(np.float64, grad.shape), label=f"direction for {key}")
