@@ -13,7 +13,7 @@ jax.config.update("jax_enable_x64", True)  # otherwise float64 inputs are silent
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .walk import apply, network_loss  # noqa: E402
+from .walk import evaluate, network_loss  # noqa: E402
 
 
 def _reduce(per_example, reduction):
@@ -26,11 +26,20 @@ def softmax_cross_entropy(z, y, reduction):
     return _reduce(-jnp.sum(y * jax.nn.log_softmax(z, axis=-1), axis=-1), reduction)
 
 
+def sigmoid_binary_cross_entropy(z, y, reduction):
+    return _reduce(-jnp.sum(y * jax.nn.log_sigmoid(z) + (1 - y) * jax.nn.log_sigmoid(-z), axis=-1), reduction)
+
+
 OPS = {
     "dense": lambda x, W, b, layout: (jnp.dot(x, W) if layout == "row" else jnp.dot(x, W.T)) + b,
     "sigmoid": jax.nn.sigmoid,
+    "tanh": jnp.tanh,
+    "relu": jax.nn.relu,
+    "identity": lambda z: z,
     "mse": lambda yhat, y, reduction: _reduce(0.5 * jnp.sum(jnp.square(yhat - y), axis=-1), reduction),
     "softmax_cross_entropy": softmax_cross_entropy,
+    "sigmoid_binary_cross_entropy": sigmoid_binary_cross_entropy,
+    "l2": lambda strength, **weights: strength * sum(jnp.sum(jnp.square(W)) for W in weights.values()),
 }
 
 
@@ -51,17 +60,13 @@ def loss_and_grads(spec, params, x, y):
 @functools.cache
 def _layer_vjp(step):
     def pullback(inputs, dy, y):
-        def f(inputs):
-            inputs = dict(inputs)
-            return apply(step, OPS, inputs.pop("x"), inputs, y)
-
-        return jax.vjp(f, inputs)[1](dy)[0]
+        return jax.vjp(lambda inputs: evaluate(step, OPS, inputs, y), inputs)[1](dy)[0]
 
     return jax.jit(pullback)
 
 
 def vjp(step, inputs, dy, y=None):
-    """dy pulled back through one layer (or loss) at `inputs` ({"x": ..., params...}): a dict like inputs."""
-    dtype = inputs["x"].dtype
+    """dy pulled back through one step at `inputs` ({"x": ..., params...}, or {params...} for a penalty)."""
+    dtype = next(iter(inputs.values())).dtype
     grads = _layer_vjp(step)(inputs, np.asarray(dy, dtype=dtype), y)
     return {k: np.asarray(grads[k]) for k in inputs}

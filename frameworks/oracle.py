@@ -1,28 +1,64 @@
 """Checker: a framework-free numerical oracle.
 
-Complex-step differentiation where every op of the network is analytic: for real f,
+Complex-step differentiation: for real f,
     f′(x)·v = Im f(x + i h v) / h  + O(h²),
-with no subtraction, so h = 1e-30 gives the derivative exact to rounding. Ops that are not
-complex-analytic fall back to central differences, (f(x + h v) − f(x − h v)) / 2h, accurate to
-about eps^(2/3). Every op of today's networks is analytic, so the fallback is exercised only by
-tests/test_oracle.py, against the complex step; it is there for the first op that is not.
+with no subtraction, so h = 1e-30 gives the derivative exact to rounding. It needs every op to be
+complex-analytic where it is evaluated. Ops with a kink (abs, maximum) branch on the real part,
+which the imaginary step never moves, so the step sees the analytic piece the point lies on: exact
+everywhere but on the kink itself, where the tests do not go (see reference.Domain). Central
+differences, (f(x + h v) − f(x − h v)) / 2h, accurate to about eps^(2/3), are the second method;
+tests/test_oracle.py checks every op's complex step against them.
 
 Every value is computed in float64 / complex128 at the given point, even for float32 inputs,
 so the oracle is the float64 truth against which float32 results are judged.
 
-The forward pass is written here, in plain NumPy, independently of reference/.
+The forward pass is the oracle's own plain NumPy, independent of reference/: dense layers, losses
+and penalties are written below; an elementwise layer is its declared formula (Step.formula, such
+as "1 / (1 + exp(-z))"), evaluated with the FUNCTIONS below and nothing else.
 """
+
+import functools
 
 import numpy as np
 
-from .walk import apply, network_loss
+from .walk import evaluate, network_loss
 
 COMPLEX_STEP = 1e-30
+
+
+# Kinks branch on the real part. At the kink itself both take the branch of z ≥ 0 (as if z were
+# 0⁺), so that pieces whose kinks cancel, as in maximum(z, 0) + log1p(exp(-abs(z))), stay consistent.
+def _abs(z):
+    return np.where(np.real(z) < 0, -z, z)
+
+
+def _maximum(a, b):
+    return np.where(np.real(a) >= np.real(b), a, b)
+
+
+# What a formula may call: complex-analytic functions, and the two kinks above (z as first argument).
+FUNCTIONS = {
+    "exp": np.exp, "log": np.log, "log1p": np.log1p, "sqrt": np.sqrt,
+    "tanh": np.tanh, "sinh": np.sinh, "cosh": np.cosh, "sin": np.sin, "cos": np.cos, "arctan": np.arctan,
+    "abs": _abs, "maximum": _maximum,
+}
+
+
+@functools.cache
+def formula_op(formula: str):
+    """The elementwise function z -> formula, evaluated with FUNCTIONS only."""
+    code = compile(formula, f"<formula {formula!r}>", "eval")
+    return lambda z: eval(code, {"__builtins__": {}, **FUNCTIONS}, {"z": z})  # noqa: S307 (a formula, not input)
 
 
 def _logsumexp(z):
     c = z.real.max(axis=-1, keepdims=True)  # any constant shift is exact; the real max keeps exp finite
     return c[..., 0] + np.log(np.sum(np.exp(z - c), axis=-1))
+
+
+def _softplus(z):
+    """log(1 + e^z), stable for both signs."""
+    return _maximum(z, 0) + np.log1p(np.exp(-_abs(z)))
 
 
 def _reduce(per_example, reduction):
@@ -35,14 +71,28 @@ def softmax_cross_entropy(z, y, reduction):
     return _reduce(_logsumexp(z) * y.sum(axis=-1) - np.sum(y * z, axis=-1), reduction)
 
 
+def sigmoid_binary_cross_entropy(z, y, reduction):
+    # −[y log σ(z) + (1 − y) log σ(−z)] = y softplus(−z) + (1 − y) softplus(z)
+    return _reduce(np.sum(y * _softplus(-z) + (1 - y) * _softplus(z), axis=-1), reduction)
+
+
 OPS = {
     "dense": lambda x, W, b, layout: (x @ W if layout == "row" else x @ W.T) + b,
-    "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
     "mse": lambda yhat, y, reduction: _reduce(0.5 * np.sum((yhat - y) ** 2, axis=-1), reduction),
     "softmax_cross_entropy": softmax_cross_entropy,
+    "sigmoid_binary_cross_entropy": sigmoid_binary_cross_entropy,
+    "l2": lambda strength, **weights: strength * sum(np.sum(W * W) for W in weights.values()),
 }
-# Kinds whose op above is complex-analytic, so the complex step applies to networks made only of them.
-ANALYTIC = {"dense", "sigmoid", "mse", "softmax_cross_entropy"}
+
+
+def op_for(step):
+    """The oracle's op for a step: its own entry, else the step's formula, else a clear error."""
+    if step.kind in OPS:
+        return OPS[step.kind]
+    if step.formula:
+        return formula_op(step.formula)
+    raise KeyError(f"the oracle has no op for {step.kind!r}: add it to frameworks.oracle.OPS, or declare "
+                   f"the layer's `formula` if it is elementwise")
 
 
 def directional(f, inputs, key, direction, method="complex"):
@@ -66,10 +116,6 @@ def gradient(f, inputs, keys, method="complex"):
     return grads
 
 
-def method_for(kinds):
-    return "complex" if set(kinds) <= ANALYTIC else "central"
-
-
 def _float64(arrays):
     return {k: np.asarray(v, dtype=np.float64) if np.asarray(v).dtype.kind == "f" else np.asarray(v)
             for k, v in arrays.items()}
@@ -79,26 +125,24 @@ def loss_function(spec):
     """The network's loss as a function of keyword arrays x, y and the params, for `directional`."""
 
     def loss(x, y, **params):
-        return network_loss(spec, OPS, params, x, y)
+        return network_loss(spec, op_for, params, x, y)
 
     return loss
 
 
-def loss_and_grads(spec, params, x, y, method=None):
+def loss_and_grads(spec, params, x, y, method="complex"):
     """The float64 loss and gradients with respect to params and x at the given point."""
-    method = method or method_for([s.kind for s in (*spec.layers, spec.loss)])
     inputs = _float64({**params, "x": x, "y": y})
     loss = loss_function(spec)
     return float(loss(**inputs)), gradient(loss, inputs, [*params, "x"], method)
 
 
-def vjp(step, inputs, dy, y=None, method=None):
-    """dy pulled back through one layer (or loss): the gradient of Σ dy ⊙ layer(inputs)."""
-    method = method or method_for([step.kind])
+def vjp(step, inputs, dy, y=None, method="complex"):
+    """dy pulled back through one step: the gradient of Σ dy ⊙ step(inputs)."""
     inputs = _float64(inputs)
     target = None if y is None else _float64({"y": y})["y"]
 
-    def pulled(x, **params):
-        return np.sum(dy * apply(step, OPS, x, params, target))
+    def pulled(**inputs):
+        return np.sum(dy * evaluate(step, op_for, inputs, target))
 
     return gradient(pulled, inputs, list(inputs), method)

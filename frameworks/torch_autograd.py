@@ -4,21 +4,34 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .walk import apply, network_loss
+from .walk import evaluate, network_loss
+
+
+def _reduce(per_example, reduction):
+    return per_example.mean() if reduction == "mean" else per_example.sum()
 
 
 def mse(yhat, y, reduction):
-    per_example = 0.5 * ((yhat - y) ** 2).sum(dim=-1)
-    return per_example.mean() if reduction == "mean" else per_example.sum()
+    return _reduce(0.5 * ((yhat - y) ** 2).sum(dim=-1), reduction)
+
+
+def sigmoid_binary_cross_entropy(z, y, reduction):
+    # summed over the K outputs of each example, then reduced over the batch like every loss here
+    return _reduce(F.binary_cross_entropy_with_logits(z, y, reduction="none").sum(dim=-1), reduction)
 
 
 OPS = {
     # torch.nn.Linear keeps W as (out, in): the column layout; the row layout passes Wᵀ.
     "dense": lambda x, W, b, layout: F.linear(x, W if layout == "column" else W.T, b),
     "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "relu": torch.relu,
+    "identity": lambda z: z,
     "mse": mse,
     # Integer labels or probability rows, batched (N, K) or a single (K,) example: cross_entropy takes all.
     "softmax_cross_entropy": lambda z, y, reduction: F.cross_entropy(z, y, reduction=reduction),
+    "sigmoid_binary_cross_entropy": sigmoid_binary_cross_entropy,
+    "l2": lambda strength, **weights: strength * sum(torch.sum(W**2) for W in weights.values()),
 }
 
 
@@ -42,9 +55,8 @@ def loss_and_grads(spec, params, x, y):
 
 
 def vjp(step, inputs, dy, y=None):
-    """dy pulled back through one layer (or loss) at `inputs` ({"x": ..., params...}): a dict like inputs."""
+    """dy pulled back through one step at `inputs` ({"x": ..., params...}, or {params...} for a penalty)."""
     tensors = _tensors(inputs)
-    x = tensors.pop("x")
-    out = apply(step, OPS, x, tensors, None if y is None else _target(y))
-    grads = torch.autograd.grad(out, [x, *tensors.values()], grad_outputs=torch.as_tensor(dy, dtype=out.dtype))
-    return {k: g.numpy() for k, g in zip(["x", *tensors], grads, strict=True)}
+    out = evaluate(step, OPS, tensors, None if y is None else _target(y))
+    grads = torch.autograd.grad(out, list(tensors.values()), grad_outputs=torch.as_tensor(dy, dtype=out.dtype))
+    return {k: g.numpy() for k, g in zip(tensors, grads, strict=True)}

@@ -1,9 +1,17 @@
 """Run a network description with one framework's op table; no math lives here.
 
-An op table maps each layer kind to a function in the framework's own ops:
+An op table maps each kind to a function in the framework's own ops:
     ops["dense"](x, W=..., b=..., layout="row") -> z
+    ops["tanh"](z)                               -> a
     ops["mse"](yhat, y, reduction="mean")        -> scalar loss
+    ops["l2"](strength=λ, W1=..., W2=...)        -> scalar penalty
+or is a function from a Step to its op (the oracle's, which also reads elementwise formulas).
 """
+
+
+def op(ops, step):
+    """The function that computes `step` in this op table."""
+    return ops(step) if callable(ops) else ops[step.kind]
 
 
 def network_loss(spec, ops, params, x, y):
@@ -11,11 +19,27 @@ def network_loss(spec, ops, params, x, y):
     h = x
     for step in spec.layers:
         h = apply(step, ops, h, {local: params[key] for local, key in step.params})
-    return apply(spec.loss, ops, h, {}, y)
+    loss = apply(spec.loss, ops, h, {}, y)
+    for step in spec.penalties:
+        loss = loss + penalty(step, ops, {local: params[key] for local, key in step.params})
+    return loss
 
 
 def apply(step, ops, x, params, y=None):
     """One layer (or, given targets y, one loss) of the description, by the framework's op for its kind."""
     if y is None:
-        return ops[step.kind](x, **params, **dict(step.options))
-    return ops[step.kind](x, y, **dict(step.options))
+        return op(ops, step)(x, **params, **dict(step.options))
+    return op(ops, step)(x, y, **dict(step.options))
+
+
+def penalty(step, ops, params):
+    """One penalty of the description (a function of params alone), by the framework's op for its kind."""
+    return op(ops, step)(**params, **dict(step.options))
+
+
+def evaluate(step, ops, inputs, y=None):
+    """One step at `inputs`: {"x": ..., params...} for a layer or loss, {params...} for a penalty."""
+    if "x" not in inputs:
+        return penalty(step, ops, inputs)
+    inputs = dict(inputs)
+    return apply(step, ops, inputs.pop("x"), inputs, y)

@@ -4,6 +4,10 @@ The contract, for every layer:
 
     y, cache = layer.forward(params, x)      # params: this layer's own dict, e.g. {"W": ..., "b": ...}
     dx, grads = layer.backward(cache, dy)    # dy = dL/dy, same shape as y; grads has the keys of params
+    params = layer.init(rng, dtype)          # a starting point, the keys and shapes of layer.param_shapes
+
+LAYERS is the registry: every layer in it is picked up by the property tests, which compare it
+with each framework's op of the same `kind` (see README, "Add a layer").
 
 `backward` keeps no state between calls: everything it needs travels in `cache`, so the
 results never depend on the order of calls. Shapes below use N examples, D inputs, H outputs.
@@ -13,11 +17,21 @@ them, with messages that name the argument, before any layer runs.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from . import validate
 
 LAYOUTS = ("row", "column")
+
+
+class Domain(NamedTuple):
+    """Where a layer's inputs may be drawn in the property tests: anywhere, or kept `margin` away
+    (relative to the largest input of the draw) from each point in `avoid`, such as a kink."""
+
+    avoid: tuple[float, ...] = ()
+    margin: float = 0.0
 
 
 class Dense:
@@ -39,6 +53,9 @@ class Dense:
     """
 
     kind = "dense"
+    elementwise = False
+    domain = Domain()
+    tolerance: dict | None = None
 
     def __init__(self, fan_in: int, fan_out: int, layout: str = "row"):
         self.fan_in = validate.size("fan_in", fan_in)
@@ -47,6 +64,12 @@ class Dense:
         self.options = {"layout": self.layout}
         weight = (fan_in, fan_out) if layout == "row" else (fan_out, fan_in)
         self.param_shapes = {"W": weight, "b": (fan_out,)}
+
+    def init(self, rng, dtype):
+        """Glorot uniform: W ~ U(−r, r) with r = √(6 / (fan_in + fan_out)); b = 0."""
+        limit = np.sqrt(6.0 / (self.fan_in + self.fan_out))
+        return {"W": rng.uniform(-limit, limit, size=self.param_shapes["W"]).astype(dtype),
+                "b": np.zeros(self.param_shapes["b"], dtype=dtype)}
 
     def forward(self, params, x):
         W, b = params["W"], params["b"]
@@ -62,33 +85,103 @@ class Dense:
         return dx, {"W": dW, "b": dz.sum(axis=0)}
 
 
+class Activation:
+    """An elementwise function a = f(z): no parameters, one declared derivative.
+
+    Forward:   a = f(z)                     (N, H) -> (N, H)
+    Backward:  dz = dy ⊙ f′(z)              all (N, H)
+
+    Why a Hadamard product: an elementwise function has a diagonal Jacobian, da/dz = diag(f′(z))
+    of shape (H, H) per example, and dyᵀ diag(f′(z)) = dy ⊙ f′(z): the diagonal matrix is never built.
+
+    A subclass declares `kind`, `formula` (its forward as plain math over z, for the numerical
+    oracle, which evaluates it with its own functions: exp, log, log1p, tanh, abs, maximum, ...; it must
+    stay finite over the test inputs, so write it in a form that does not overflow),
+    `value(z)` and `derivative(z, a)`; optionally `domain` (see Domain) and `tolerance`
+    ({dtype name: (rtol, atol)}, with the reason beside it) when the default ones do not fit.
+    """
+
+    kind: str
+    formula: str
+    options: dict = {}
+    param_shapes: dict = {}
+    elementwise = True
+    domain = Domain()
+    tolerance: dict | None = None
+
+    def init(self, rng, dtype):
+        return {}
+
+    def forward(self, params, z):
+        a = self.value(z)
+        return a, (z, a)
+
+    def backward(self, cache, dy):
+        z, a = cache
+        return dy * self.derivative(z, a), {}
+
+
 def sigmoid(z):
     """σ(z) = 1 / (1 + e^{-z}), evaluated through e^{-|z|} ≤ 1 so that no exponential overflows."""
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
 
 
-class Sigmoid:
-    """Elementwise logistic function, no parameters.
-
-    Forward:   s = σ(z)                    (N, H) -> (N, H)
-    Backward:  dz = dy ⊙ σ′(z) = dy ⊙ s ⊙ (1 − s)      all (N, H)
-
-    Why a Hadamard product: an elementwise function has a diagonal Jacobian,
-    ds/dz = diag(σ′(z)) of shape (H, H) per example, and dyᵀ diag(σ′(z)) = dy ⊙ σ′(z).
-    """
+class Sigmoid(Activation):
+    """σ(z) = 1 / (1 + e^{−z});  σ′(z) = σ(z) (1 − σ(z)), written with the forward's output a = σ(z)."""
 
     kind = "sigmoid"
-    options: dict = {}
-    param_shapes: dict = {}
+    formula = "(1 + tanh(z / 2)) / 2"  # = 1 / (1 + e^{−z}), and no exponential to overflow at z ≪ 0
 
-    def forward(self, params, z):
-        s = sigmoid(z)
-        return s, s
+    def value(self, z):
+        return sigmoid(z)
 
-    def backward(self, cache, dy):
-        s = cache
-        return dy * s * (1 - s), {}
+    def derivative(self, z, a):
+        return a * (1 - a)
 
 
-LAYERS = {cls.kind: cls for cls in (Dense, Sigmoid)}
+class Tanh(Activation):
+    """tanh(z);  tanh′(z) = 1 − tanh²(z) = 1 − a²."""
+
+    kind = "tanh"
+    formula = "tanh(z)"
+
+    def value(self, z):
+        return np.tanh(z)
+
+    def derivative(self, z, a):
+        return 1 - a * a
+
+
+class ReLU(Activation):
+    """max(z, 0);  ReLU′(z) = 1 where z > 0, else 0 (0 at the kink itself, as PyTorch and JAX have it)."""
+
+    kind = "relu"
+    formula = "maximum(z, 0)"
+    # Near the kink, rounding decides the side: two engines whose z differ in the last bit can take
+    # different branches, and a finite difference straddling 0 measures neither. Test inputs keep
+    # |z| ≥ 1e-3 · max |z|, far above float32 rounding (~1e-6 relative) and any difference step.
+    domain = Domain(avoid=(0.0,), margin=1e-3)
+
+    def value(self, z):
+        return np.maximum(z, 0)
+
+    def derivative(self, z, a):
+        return (z > 0).astype(z.dtype)
+
+
+class Identity(Activation):
+    """z itself, a linear output;  derivative 1."""
+
+    kind = "identity"
+    formula = "z"
+
+    def value(self, z):
+        return z
+
+    def derivative(self, z, a):
+        return np.ones_like(z)
+
+
+LAYERS = {cls.kind: cls for cls in (Dense, Sigmoid, Tanh, ReLU, Identity)}
+ACTIVATIONS = {kind: cls for kind, cls in LAYERS.items() if cls.elementwise}

@@ -14,11 +14,18 @@ from __future__ import annotations
 import numpy as np
 
 from . import validate
+from .layers import sigmoid
 
 REDUCTIONS = ("mean", "sum")
 
 
 class _Loss:
+    """What every loss declares: its `kind`, `targets` (the validation of y, which fixes the targets'
+    form), `min_outputs` (the fewest outputs K it makes sense for) and an optional `tolerance`."""
+
+    min_outputs = 1
+    tolerance: dict | None = None
+
     def __init__(self, reduction: str = "mean"):
         self.reduction = validate.choice("reduction", reduction, REDUCTIONS)
         self.options = {"reduction": self.reduction}
@@ -72,6 +79,7 @@ class SoftmaxCrossEntropy(_Loss):
 
     kind = "softmax_cross_entropy"
     targets = staticmethod(validate.class_targets)
+    min_outputs = 2  # a softmax over one class is the constant 1
 
     def forward(self, z, y):
         s = self.scale(len(z))
@@ -86,4 +94,60 @@ class SoftmaxCrossEntropy(_Loss):
         return np.exp(log_softmax(z))
 
 
-LOSSES = {cls.kind: cls for cls in (MSE, SoftmaxCrossEntropy)}
+def log_sigmoid(z):
+    """log σ(z) = −(max(−z, 0) + log(1 + e^{−|z|})), finite for every finite z."""
+    return -(np.maximum(-z, 0) + np.log1p(np.exp(-np.abs(z))))
+
+
+class SigmoidBinaryCrossEntropy(_Loss):
+    """Sigmoid and binary cross-entropy fused, on the logits z: K independent yes/no outputs.
+
+    Forward:   ŷ = σ(z),  J = s · Σ_n Σ_k −[y log ŷ + (1 − y) log(1 − ŷ)]       (N, K), (N, K) -> scalar
+    Backward:  dz = dJ · s · (ŷ − y)                                           (N, K)
+
+    Why fused: σ′(z) = ŷ(1 − ŷ) cancels the denominators of −y/ŷ + (1 − y)/(1 − ŷ), leaving ŷ − y.
+    With log ŷ = log σ(z) and log(1 − ŷ) = log σ(−z) computed stably, the loss is finite for any
+    finite logit, where log(σ(z)) would take the log of an underflowed 0 beyond |z| ≈ 745.
+    """
+
+    kind = "sigmoid_binary_cross_entropy"
+    targets = staticmethod(validate.binary_targets)
+
+    def forward(self, z, y):
+        s = self.scale(len(z))
+        loss = -s * np.sum(y * log_sigmoid(z) + (1 - y) * log_sigmoid(-z))
+        return loss, (sigmoid(z), y, s)
+
+    def backward(self, cache, dloss=1.0):
+        yhat, y, s = cache
+        return dloss * s * (yhat - y), {}
+
+    def predict(self, z):
+        return sigmoid(z)
+
+
+LOSSES = {cls.kind: cls for cls in (MSE, SoftmaxCrossEntropy, SigmoidBinaryCrossEntropy)}
+
+
+class L2:
+    """Weight decay: λ · Σ_l ‖W_l‖²_F added to the loss, whatever the reduction; biases are not penalised.
+
+    Forward:   P = λ Σ_l Σ_ij W_l,ij²             -> scalar
+    Backward:  dW_l = dP · 2 λ W_l                 same shape as W_l
+    """
+
+    kind = "l2"
+    tolerance: dict | None = None
+
+    def __init__(self, strength: float):
+        self.strength = validate.nonnegative("l2", strength)
+        self.options = {"strength": self.strength}
+
+    def forward(self, weights):
+        return self.strength * sum(np.sum(W * W) for W in weights.values()), weights
+
+    def backward(self, cache, dloss=1.0):
+        return {key: dloss * 2 * self.strength * W for key, W in cache.items()}
+
+
+PENALTIES = {cls.kind: cls for cls in (L2,)}

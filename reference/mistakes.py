@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import copy
 
-from .layers import Dense, Sigmoid
-from .losses import SoftmaxCrossEntropy, _Loss
+import numpy as np
+
+from .layers import Dense, ReLU, Sigmoid, Tanh
+from .losses import L2, SoftmaxCrossEntropy, _Loss
 from .network import Network
 
 
@@ -23,8 +25,23 @@ class SigmoidWithoutDerivative(Sigmoid):
 
 
 class SigmoidValueAsDerivative(Sigmoid):
-    def backward(self, cache, dy):
-        return dy * cache, {}  # σ(z) where σ′(z) = σ(z)(1 − σ(z)) belongs
+    def derivative(self, z, a):
+        return a  # σ(z) where σ′(z) = σ(z)(1 − σ(z)) belongs
+
+
+class ReLUPassingNegatives(ReLU):
+    def derivative(self, z, a):
+        return np.ones_like(z)  # the gradient passed through where z < 0 too, where 1[z > 0] belongs
+
+
+class TanhDerivativeNotSquared(Tanh):
+    def derivative(self, z, a):
+        return 1 - a  # 1 − tanh where 1 − tanh² belongs
+
+
+class L2WithoutFactorTwo(L2):
+    def backward(self, cache, dloss=1.0):
+        return {key: dloss * self.strength * W for key, W in cache.items()}  # λ W where 2 λ W belongs
 
 
 class DenseTransposedWeight(Dense):
@@ -77,6 +94,9 @@ MISTAKES = {
     "missing_mean_factor": ("missing 1/N (mean over the batch)", _Loss, LossWithoutMeanFactor),
     "sign_flipped": ("sign flipped", _Loss, LossSignFlipped),
     "softmax_without_y": ("softmax gradient without subtracting y", SoftmaxCrossEntropy, SoftmaxWithoutSubtractingY),
+    "relu_passes_negatives": ("ReLU gradient passed through where the input is < 0", ReLU, ReLUPassingNegatives),
+    "tanh_derivative_not_squared": ("1 − tanh used instead of 1 − tanh²", Tanh, TanhDerivativeNotSquared),
+    "l2_missing_factor_2": ("L2 gradient missing the factor 2 (λ W instead of 2 λ W)", L2, L2WithoutFactorTwo),
     "scaled_by_1.001": ("every gradient scaled by 1.001", Network, ScaledNetwork),
 }
 
@@ -84,8 +104,7 @@ MISTAKES = {
 def applies(net: Network, name: str) -> bool:
     """Whether the network has the part that mistake `name` breaks."""
     target = MISTAKES[name][1]
-    parts = (*(layer for layer, _ in net.layers), net.loss_layer)
-    return target is Network or any(isinstance(part, target) for part in parts)
+    return target is Network or any(isinstance(part, target) for part in net.parts)
 
 
 def _swap(obj, target, broken):
@@ -109,4 +128,5 @@ def apply(net: Network, name: str) -> Network:
         out = copy.copy(net)
     out.layers = tuple((_swap(layer, target, broken), keys) for layer, keys in net.layers)
     out.loss_layer = _swap(net.loss_layer, target, broken)
+    out.penalties = tuple((_swap(penalty, target, broken), keys) for penalty, keys in net.penalties)
     return out

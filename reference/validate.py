@@ -33,6 +33,15 @@ def choice(name: str, value, options: tuple[str, ...]) -> str:
     return value
 
 
+def nonnegative(name: str, value) -> float:
+    """A real number ≥ 0 and finite, such as a penalty's strength."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number >= 0, got {type(value).__name__} {value!r}")
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
 def numeric_array(name: str, value) -> np.ndarray:
     """Any real numeric array-like, as an ndarray; strings, objects and complex are refused."""
     try:
@@ -145,4 +154,14 @@ def class_targets(value, x: np.ndarray, classes: int) -> np.ndarray:
         bad = sums.flat[np.argmax(np.abs(sums - 1))]
         raise ValueError(f"y rows must be one-hot or probability distributions summing to 1; found a row summing "
                          f"to {bad}")
+    return y
+
+
+def binary_targets(value, x: np.ndarray, width: int) -> np.ndarray:
+    """Binary targets: (N, K) / (K,) entries in [0, 1], 0/1 labels or probabilities; returned in x's dtype."""
+    y = targets(value, x, width)
+    outside = (y < 0) | (y > 1)
+    if np.any(outside):
+        raise ValueError(f"y must hold 0/1 labels or probabilities in [0, 1] for binary cross-entropy; "
+                         f"found {y[outside].flat[0]}")
     return y

@@ -89,12 +89,12 @@ def check_network(case, checker_name: str, model=None, *, table=True) -> None:
     implementation of the same network (a broken variant, in the power test)."""
     net = case.net
     model = model or net
-    context = (f"{net.name} layout={net.layout} reduction={net.reduction} {case.dtype} vs {checker_name} "
-               f"(sizes {net.sizes}, x {case.x.shape})")
+    subject = case.family or net.name
+    context = f"{subject} {net!r} {case.dtype} vs {checker_name} (x {case.x.shape})"
     try:
         loss, grads = model.loss_and_grads(case.params, case.x, case.y)
     except Exception as err:  # a backward that crashes on valid input is a failed check, not an error
         raise AssertionError(f"{context}: the reference raised {type(err).__name__}: {err}") from err
     their_loss, their_grads = checker(checker_name).loss_and_grads(net.spec, case.params, case.x, case.y)
-    assert_agree(context, net.name, checker_name, case.dtype,
+    assert_agree(context, subject, checker_name, case.dtype,
                  {"loss": loss, **grads}, {"loss": their_loss, **their_grads}, table=table)

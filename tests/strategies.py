@@ -11,14 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import reference
+from reference import validate
 from reference.layers import LAYOUTS
 from reference.losses import REDUCTIONS
+from reference.network import OUTPUTS
 
 MAX_SIZE = 16
+MAX_HIDDEN = 4  # hidden layers, in the networks of drawn depth
 VALUE_RANGE = 2.0  # weights, inputs: |v| ≤ 2 keeps float32 rounding meaningful (see tolerances.py)
 DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
@@ -62,10 +66,24 @@ def regression_targets(batch, classes, dtype):
     return array(dtype, batch + (classes,), low=0.0, high=1.0)
 
 
+@st.composite
+def binary_targets(draw, batch, outputs, dtype):
+    """0/1 labels or probabilities, for K independent yes/no outputs."""
+    if draw(st.booleans()):
+        return draw(arrays(np.int64, batch + (outputs,), elements=st.integers(0, 1))).astype(dtype)
+    return draw(array(dtype, batch + (outputs,), low=0.0, high=1.0))
+
+
+# A loss declares the form of its targets by the validation it runs on y; each form has a strategy.
+TARGETS = {
+    validate.targets: regression_targets,
+    validate.class_targets: class_targets,
+    validate.binary_targets: binary_targets,
+}
+
+
 def targets(net, batch, dtype):
-    if isinstance(net.loss_layer, reference.SoftmaxCrossEntropy):
-        return class_targets(batch, net.sizes[-1], dtype)
-    return regression_targets(batch, net.sizes[-1], dtype)
+    return TARGETS[type(net.loss_layer).targets](batch, net.sizes[-1], dtype)
 
 
 def _literal(a) -> str:
@@ -81,6 +99,7 @@ class Case:
     params: dict
     x: np.ndarray
     y: np.ndarray
+    family: str = ""  # the row of FAMILIES it was drawn from, the subject in the run's table
 
     @property
     def dtype(self):
@@ -95,46 +114,117 @@ class Case:
         printer.text(repr(self))
 
 
+@dataclass(frozen=True)
+class Family:
+    """Networks of one architecture with drawn sizes, or (None fields) of drawn depth and kinds too."""
+
+    hidden: tuple[str, ...] | None  # one kind per hidden layer; None: 1 to MAX_HIDDEN layers of drawn kinds
+    output: str | None = None  # with loss; None: any supported (output, loss) pair
+    loss: str | None = None
+    l2: bool | None = False  # None: drawn, with or without
+
+
+FAMILIES = {
+    "sigmoid_mse": Family(("sigmoid",), "sigmoid", "mse"),
+    "sigmoid_softmax_ce": Family(("sigmoid",), "softmax", "cross_entropy"),
+    "relu_softmax_ce_l2": Family(("relu",), "softmax", "cross_entropy", l2=True),  # the classic two-layer net
+    "tanh3_sigmoid_mse": Family(("tanh",) * 3, "sigmoid", "mse"),
+    "sigmoid_bce": Family(("sigmoid",), "sigmoid", "binary_cross_entropy"),
+    "tanh_identity_mse": Family(("tanh",), "identity", "mse"),
+    "mlp": Family(None, l2=None),  # depth, every hidden kind, output and loss drawn from the registries
+}
+
+
+def example_network(family: str) -> reference.Network:
+    """A small network of the family (of its deepest, fullest kind), to ask which mistakes apply to it."""
+    f = FAMILIES[family]
+    hidden = f.hidden if f.hidden is not None else tuple(reference.ACTIVATIONS)
+    output, loss = (f.output, f.loss) if f.output else next(iter(OUTPUTS))
+    return reference.mlp(3, *[4] * len(hidden), 2, hidden=hidden, output=output, loss=loss, l2=0.0 if f.l2 is False else 0.1)
+
+
 @st.composite
-def networks(draw, name, square=False):
-    """A network of kind `name` with random layout, reduction and sizes; all sizes equal when `square`."""
-    k_min = 2 if name == "sigmoid_softmax_ce" else 1
+def networks(draw, family, square=False):
+    """A network of the family with drawn layout, reduction and sizes; all sizes equal when `square`."""
+    f = FAMILIES[family]
+    hidden = f.hidden if f.hidden is not None else tuple(
+        draw(st.lists(st.sampled_from(tuple(reference.ACTIVATIONS)), min_size=1, max_size=MAX_HIDDEN)))
+    output, loss = (f.output, f.loss) if f.output else draw(st.sampled_from(tuple(OUTPUTS)))
+    k_min = reference.LOSSES[OUTPUTS[output, loss][1]].min_outputs
     layout = draw(st.sampled_from(LAYOUTS))
     reduction = draw(st.sampled_from(REDUCTIONS))
+    with_l2 = draw(st.booleans()) if f.l2 is None else f.l2
+    l2 = draw(st.floats(1e-3, 1.0)) if with_l2 else 0.0
     if square:
-        d = h = k = draw(sizes(k_min))
+        sizes_ = [draw(sizes(k_min))] * (len(hidden) + 2)
     else:
-        d, h, k = draw(sizes()), draw(sizes()), draw(sizes(k_min))
-    return reference.NETWORKS[name](d, h, k, layout=layout, reduction=reduction)
+        sizes_ = [draw(sizes()) for _ in range(len(hidden) + 1)] + [draw(sizes(k_min))]
+    options = dict(layout=layout, reduction=reduction, l2=l2)
+    if family in reference.NETWORKS:  # the named shorthands, through their own constructor
+        return reference.NETWORKS[family](*sizes_, **options)
+    return reference.mlp(*sizes_, hidden=hidden, output=output, loss=loss, **options)
+
+
+def in_domain(net, params, x) -> bool:
+    """Whether every layer's input lies in the layer's declared test domain (away from a kink)."""
+    h = np.atleast_2d(x)
+    with np.errstate(all="ignore"):
+        for layer, keys in net.layers:
+            if not _inside(layer.domain, h):
+                return False
+            h, _ = layer.forward({local: params[key] for local, key in keys.items()}, h)
+    return True
+
+
+def _gap(domain, h):
+    return domain.margin * max(1.0, float(np.max(np.abs(h), initial=0.0)))
+
+
+def _inside(domain, h) -> bool:
+    gap = _gap(domain, h)
+    return all(np.all(np.abs(h - point) >= gap) for point in domain.avoid)
+
+
+def into_domain(domain, h):
+    """h with every element closer than the margin to an avoided point moved out to the margin."""
+    gap = _gap(domain, h)
+    for point in domain.avoid:
+        near = np.abs(h - point) < gap
+        h = np.where(near, point + np.copysign(gap, h - point), h).astype(h.dtype)
+    return h
 
 
 @st.composite
-def cases(draw, name, dtype, square=False):
-    """A random network of kind `name` (layout, reduction, sizes), random params, inputs and targets."""
-    net = draw(networks(name, square))
+def cases(draw, family, dtype, square=False):
+    """A random network of the family (layout, reduction, sizes...), random params, inputs and targets,
+    with every layer's input in its declared domain."""
+    net = draw(networks(family, square))
     params = {key: draw(array(dtype, shape)) for key, shape in net.param_shapes.items()}
     batch = draw(batch_shapes())
     x = draw(array(dtype, batch + (net.sizes[0],)))
+    assume(in_domain(net, params, x))
     y = draw(targets(net, batch, dtype))
-    return Case(net, params, x, y)
+    return Case(net, params, x, y, family)
 
 
 @st.composite
 def layer_cases(draw, kind, dtype):
-    """A layer of `kind` with random options, its params, a batch input x and a random upstream dy.
+    """A layer of `kind` with random options, its params, a batch input x in its domain and a random dy.
 
+    A parametric layer is built as cls(fan_in, fan_out, layout), an elementwise one as cls().
     Returns (layer, params, x, dy); losses, which also take targets, come from `loss_cases`.
     """
+    cls = reference.LAYERS[kind]
     n = draw(sizes())
-    if kind == "dense":
-        layer = reference.Dense(draw(sizes()), draw(sizes()), draw(st.sampled_from(LAYOUTS)))
-        width, out = layer.fan_in, layer.fan_out
+    if cls.elementwise:
+        layer, width = cls(), draw(sizes())
     else:
-        layer = reference.LAYERS[kind]()
-        width = out = draw(sizes())
+        layer = cls(draw(sizes()), draw(sizes()), draw(st.sampled_from(LAYOUTS)))
+        width = layer.fan_in
     params = {name: draw(array(dtype, shape)) for name, shape in layer.param_shapes.items()}
-    x = draw(array(dtype, (n, width)))
-    dy = draw(array(dtype, (n, out)))
+    x = into_domain(layer.domain, draw(array(dtype, (n, width))))
+    out, _ = layer.forward(params, x)
+    dy = draw(array(dtype, out.shape))
     return layer, params, x, dy
 
 
@@ -142,11 +232,17 @@ def layer_cases(draw, kind, dtype):
 def loss_cases(draw, kind, dtype):
     """A loss of `kind` with a random reduction, its input z (N, K), targets y (N, K) and a random dloss."""
     layer = reference.LOSSES[kind](draw(st.sampled_from(REDUCTIONS)))
-    n, k = draw(sizes()), draw(sizes(2 if kind == "softmax_cross_entropy" else 1))
+    n, k = draw(sizes()), draw(sizes(layer.min_outputs))
     z = draw(array(dtype, (n, k)))
-    if kind == "softmax_cross_entropy":
-        y = layer.targets(draw(class_targets((n,), k, dtype)), z, k)
-    else:
-        y = draw(regression_targets((n,), k, dtype))
+    y = layer.targets(draw(TARGETS[type(layer).targets]((n,), k, dtype)), z, k)
     dloss = draw(values(dtype))
     return layer, z, y, dloss
+
+
+@st.composite
+def penalty_cases(draw, kind, dtype):
+    """A penalty of `kind` with a drawn strength, 1 to 3 weight matrices W1, W2, ... and a random dloss."""
+    penalty = reference.PENALTIES[kind](draw(st.floats(0.0, 1.0)))
+    count = draw(st.integers(1, 3))
+    weights = {f"W{i}": draw(array(dtype, (draw(sizes()), draw(sizes())))) for i in range(1, count + 1)}
+    return penalty, weights, draw(values(dtype))

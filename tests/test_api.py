@@ -127,11 +127,16 @@ def _dense(i, layout):
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_the_description_the_checkers_build_from_is_the_documented_network(layout, reduction):
     # The checkers build their networks from net.spec, so a mis-wired spec would fool them all alike.
-    sigmoid, options = Step("sigmoid"), (("reduction", reduction),)
+    sigmoid, options = Step("sigmoid", formula=reference.Sigmoid.formula), (("reduction", reduction),)
     assert reference.sigmoid_mse(3, 4, 1, layout=layout, reduction=reduction).spec == Spec(
         layers=(_dense(1, layout), sigmoid, _dense(2, layout), sigmoid), loss=Step("mse", (), options))
     assert reference.sigmoid_softmax_ce(3, 4, 2, layout=layout, reduction=reduction).spec == Spec(
         layers=(_dense(1, layout), sigmoid, _dense(2, layout)), loss=Step("softmax_cross_entropy", (), options))
+    relu = Step("relu", formula=reference.ReLU.formula)
+    assert reference.mlp(4, 10, 3, hidden="relu", output="softmax", loss="cross_entropy", l2=0.05, layout=layout,
+                         reduction=reduction).spec == Spec(
+        layers=(_dense(1, layout), relu, _dense(2, layout)), loss=Step("softmax_cross_entropy", (), options),
+        penalties=(Step("l2", (("W1", "W1"), ("W2", "W2")), (("strength", 0.05),)),))
 
 
 def test_the_readme_examples_run_as_shown():

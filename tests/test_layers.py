@@ -18,10 +18,6 @@ from tests.compare import checker as load
 dtypes = pytest.mark.parametrize("dtype", strategies.DTYPES, ids=lambda d: d.name)
 
 
-def _step(layer):
-    return Step(layer.kind, (), tuple(layer.options.items()))
-
-
 @dtypes
 @pytest.mark.parametrize("kind", reference.LAYERS)
 @given(data=st.data())
@@ -29,7 +25,7 @@ def test_layer_backward_matches_vjp(kind, dtype, checker, data):
     layer, params, x, dy = data.draw(strategies.layer_cases(kind, dtype), label="layer, params, x, dy")
     _, cache = layer.forward(params, x)
     dx, grads = layer.backward(cache, dy)
-    theirs = load(checker).vjp(_step(layer), {"x": x, **params}, dy)
+    theirs = load(checker).vjp(Step.of(layer), {"x": x, **params}, dy)
     context = f"layer {kind} {layer.options} {np.dtype(dtype)} vs {checker} (x {x.shape})"
     assert_agree(context, f"layer {kind}", checker, dtype, {"x": dx, **grads}, theirs)
 
@@ -42,6 +38,19 @@ def test_loss_backward_matches_vjp(kind, dtype, checker, data):
     _, cache = layer.forward(z, y)
     dz, grads = layer.backward(cache, dloss)
     assert grads == {}, f"loss {kind} has no parameters but its backward returned gradients for {list(grads)}"
-    theirs = load(checker).vjp(_step(layer), {"x": z}, dloss, y)
+    theirs = load(checker).vjp(Step.of(layer), {"x": z}, dloss, y)
     context = f"loss {kind} {layer.options} {np.dtype(dtype)} vs {checker} (z {z.shape})"
     assert_agree(context, f"loss {kind}", checker, dtype, {"x": dz}, theirs)
+
+
+@dtypes
+@pytest.mark.parametrize("kind", reference.PENALTIES)
+@given(data=st.data())
+def test_penalty_backward_matches_vjp(kind, dtype, checker, data):
+    penalty, weights, dloss = data.draw(strategies.penalty_cases(kind, dtype), label="penalty, weights, dloss")
+    _, cache = penalty.forward(weights)
+    grads = penalty.backward(cache, dloss)
+    keys = {key: key for key in weights}
+    theirs = load(checker).vjp(Step.of(penalty, keys), weights, dloss)
+    context = f"penalty {kind} {penalty.options} {np.dtype(dtype)} vs {checker}"
+    assert_agree(context, f"penalty {kind}", checker, dtype, grads, theirs)

@@ -1,7 +1,9 @@
 """The reference's loss and every gradient equal each checker's, across random networks and points.
 
-One test per network × dtype × checker; Hypothesis draws the layout, the reduction, the sizes
-(D, H, K, N up to 16, N = 1 and a single 1-D example among them), the weights and the inputs.
+One test per network family × dtype × checker (tests/strategies.FAMILIES); Hypothesis draws the
+layout, the reduction, the sizes (each layer and N up to 16, N = 1 and a single 1-D example among
+them), the L2 strength, the weights and the inputs, and for the "mlp" family also the depth
+(1 to 4 hidden layers), every hidden layer's kind and the (output, loss) pair from the registries.
 """
 
 import numpy as np
@@ -9,7 +11,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import reference
 from frameworks import oracle
 from tests import strategies
 from tests.compare import check_network
@@ -17,14 +18,14 @@ from tests.tolerances import TOLERANCE
 
 
 @pytest.mark.parametrize("dtype", strategies.DTYPES, ids=lambda d: d.name)
-@pytest.mark.parametrize("network", reference.NETWORKS)
+@pytest.mark.parametrize("network", strategies.FAMILIES)
 @given(data=st.data())
 def test_network_gradients_match(network, dtype, checker, data):
     case = data.draw(strategies.cases(network, dtype), label="case")
     check_network(case, checker)
 
 
-@pytest.mark.parametrize("network", reference.NETWORKS)
+@pytest.mark.parametrize("network", strategies.FAMILIES)
 @given(data=st.data())
 def test_gradients_along_random_directions_match_the_oracle(network, data):
     """The cheap check: one complex-step evaluation per gradient, ⟨dL/dθ, v⟩ = d/dt L(θ + t v)."""
