@@ -7,28 +7,31 @@ import functools
 import numpy as np
 
 import frameworks
-from tests.tolerances import TOLERANCE
+from tests.tolerances import tolerance_for
 
-# (subject, checker, dtype, quantity) -> [examples, worst absolute error, worst relative error, failures]
+# (subject, checker, dtype, quantity) ->
+#     [examples, worst absolute error, worst relative error, failures, rtol, atol (the loosest applied)]
 RESULTS: dict[tuple[str, str, str, str], list] = {}
 
 
-def _fold(key, examples: int, abs_err: float, rel_err: float, failures: int) -> None:
-    row = RESULTS.setdefault(key, [0, 0.0, 0.0, 0])
+def _fold(key, examples: int, abs_err: float, rel_err: float, failures: int, rtol: float, atol: float) -> None:
+    row = RESULTS.setdefault(key, [0, 0.0, 0.0, 0, 0.0, 0.0])
     row[0] += examples
     row[1] = max(row[1], abs_err)
     row[2] = max(row[2], rel_err)
     row[3] += failures
+    row[4] = max(row[4], rtol)
+    row[5] = max(row[5], atol)
 
 
-def record(key, abs_err: float, rel_err: float, ok: bool) -> None:
-    _fold(key, 1, abs_err, rel_err, int(not ok))
+def record(key, abs_err: float, rel_err: float, ok: bool, tol) -> None:
+    _fold(key, 1, abs_err, rel_err, int(not ok), tol.rtol, tol.atol)
 
 
 def merge(rows) -> None:
-    """Fold in rows from another process (pytest-xdist workers), as [key..., examples, abs, rel, failures]."""
-    for *key, examples, abs_err, rel_err, failures in rows:
-        _fold(tuple(key), examples, abs_err, rel_err, failures)
+    """Fold in rows from another process (pytest-xdist workers), as [key..., examples, abs, rel, failures, rtol, atol]."""
+    for *key, examples, abs_err, rel_err, failures, rtol, atol in rows:
+        _fold(tuple(key), examples, abs_err, rel_err, failures, rtol, atol)
 
 
 @functools.cache
@@ -64,10 +67,12 @@ def disagreement(quantity: str, ours, theirs, checker_name: str, tol):
         f"(atol {tol.atol:g} + rtol {tol.rtol:g} x max|{checker_name}| {scale:.3g})")
 
 
-def assert_agree(context: str, subject: str, checker_name: str, dtype, ours: dict, theirs: dict, *, table=True):
-    """Every quantity in `theirs` agrees with `ours`; each is recorded for the run's table when `table`."""
+def assert_agree(context: str, subject: str, checker_name: str, dtype, ours: dict, theirs: dict, *, table=True,
+                 parts=()):
+    """Every quantity in `theirs` agrees with `ours`, within the dtype's tolerance or the override one of
+    `parts` (the layers compared) declares; each is recorded for the run's table when `table`."""
     dtype = np.dtype(dtype)
-    tol = TOLERANCE[dtype]
+    tol = tolerance_for(dtype, parts)
     failures = []
     for quantity, value in theirs.items():
         if quantity not in ours:
@@ -77,7 +82,7 @@ def assert_agree(context: str, subject: str, checker_name: str, dtype, ours: dic
         if message is None and quantity != "loss" and np.asarray(ours[quantity]).dtype != dtype:
             message = f"{quantity} came back as {np.asarray(ours[quantity]).dtype} for {dtype} inputs"
         if table:
-            record((subject, checker_name, dtype.name, quantity), abs_err, rel_err, message is None)
+            record((subject, checker_name, dtype.name, quantity), abs_err, rel_err, message is None, tol)
         if message:
             failures.append(message)
     if failures:
@@ -97,4 +102,4 @@ def check_network(case, checker_name: str, model=None, *, table=True) -> None:
         raise AssertionError(f"{context}: the reference raised {type(err).__name__}: {err}") from err
     their_loss, their_grads = checker(checker_name).loss_and_grads(net.spec, case.params, case.x, case.y)
     assert_agree(context, subject, checker_name, case.dtype,
-                 {"loss": loss, **grads}, {"loss": their_loss, **their_grads}, table=table)
+                 {"loss": loss, **grads}, {"loss": their_loss, **their_grads}, table=table, parts=net.parts)

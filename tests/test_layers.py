@@ -27,7 +27,7 @@ def test_layer_backward_matches_vjp(kind, dtype, checker, data):
     dx, grads = layer.backward(cache, dy)
     theirs = load(checker).vjp(Step.of(layer), {"x": x, **params}, dy)
     context = f"layer {kind} {layer.options} {np.dtype(dtype)} vs {checker} (x {x.shape})"
-    assert_agree(context, f"layer {kind}", checker, dtype, {"x": dx, **grads}, theirs)
+    assert_agree(context, f"layer {kind}", checker, dtype, {"x": dx, **grads}, theirs, parts=[layer])
 
 
 @dtypes
@@ -40,7 +40,7 @@ def test_loss_backward_matches_vjp(kind, dtype, checker, data):
     assert grads == {}, f"loss {kind} has no parameters but its backward returned gradients for {list(grads)}"
     theirs = load(checker).vjp(Step.of(layer), {"x": z}, dloss, y)
     context = f"loss {kind} {layer.options} {np.dtype(dtype)} vs {checker} (z {z.shape})"
-    assert_agree(context, f"loss {kind}", checker, dtype, {"x": dz}, theirs)
+    assert_agree(context, f"loss {kind}", checker, dtype, {"x": dz}, theirs, parts=[layer])
 
 
 @dtypes
@@ -53,4 +53,4 @@ def test_penalty_backward_matches_vjp(kind, dtype, checker, data):
     keys = {key: key for key in weights}
     theirs = load(checker).vjp(Step.of(penalty, keys), weights, dloss)
     context = f"penalty {kind} {penalty.options} {np.dtype(dtype)} vs {checker}"
-    assert_agree(context, f"penalty {kind}", checker, dtype, grads, theirs)
+    assert_agree(context, f"penalty {kind}", checker, dtype, grads, theirs, parts=[penalty])

@@ -48,3 +48,15 @@ TOLERANCE = {
 # truncation error ~eps^(2/3) ≈ 4e-11 times the third derivative; checked against the complex
 # step with this relative bound on sigmoid networks of the test sizes.
 CENTRAL_DIFFERENCE = Tolerance(rtol=1e-6, atol=1e-8)
+
+
+def tolerance_for(dtype, parts=()) -> Tolerance:
+    """The dtype's tolerance, loosened where a layer, loss or penalty among `parts` declares an override:
+    `tolerance = {"float32": (rtol, atol)}` on its class, with the reason written beside it."""
+    name = np.dtype(dtype).name
+    tol = TOLERANCE[np.dtype(dtype)]
+    for part in parts:
+        override = (getattr(part, "tolerance", None) or {}).get(name)
+        if override:
+            tol = Tolerance(max(tol.rtol, override[0]), max(tol.atol, override[1]))
+    return tol
