@@ -47,8 +47,10 @@ class Spec(NamedTuple):
 class Network:
     """Layers applied in order, then a loss. Each layer gets its parameters under global keys (W1, b1, ...)."""
 
-    def __init__(self, name: str, sizes: tuple[int, ...], layers, loss, layout: str, penalties=(), call=None):
+    def __init__(self, name: str, sizes: tuple[int, ...], layers, loss, layout: str, penalties=(), call=None,
+                 config=None):
         self.name = name
+        self.config = dict(config or {})  # mlp's keywords: reference.mlp(*net.sizes, **net.config) rebuilds it
         self.sizes = sizes
         self.layout = layout
         self.reduction = loss.reduction
@@ -214,7 +216,8 @@ def _mlp(name, sizes, hidden, output, loss, l2, layout, reduction, call=None) ->
         l2_arg = f"l2={strength!r}, " if strength else ""
         call = (f"reference.mlp({args}, {hidden_arg}output={output!r}, loss={loss!r}, {l2_arg}"
                 f"layout={layout!r}, reduction={reduction!r})")
-    return Network(name, sizes, layers, loss_cls(reduction), layout, penalties, call)
+    config = dict(hidden=kinds, output=output, loss=loss, l2=strength, layout=layout, reduction=reduction)
+    return Network(name, sizes, layers, loss_cls(reduction), layout, penalties, call, config)
 
 
 def _shorthand(name, d, h, k, output, loss, kw):

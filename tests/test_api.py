@@ -55,35 +55,93 @@ def test_single_example_equals_a_batch_of_one(network, dtype, data):
         np.testing.assert_array_equal(grads[key], grads1[key].reshape(grads[key].shape), err_msg=key)
 
 
-@networks
+families = pytest.mark.parametrize("family", strategies.FAMILIES)
+F64 = TOLERANCE[np.dtype(np.float64)]
+
+
+def _rebuilt(net, **changes):
+    return reference.mlp(*net.sizes, **{**net.config, **changes})
+
+
+def _assert_close(actual, expected, what):
+    np.testing.assert_allclose(actual, expected, rtol=F64.rtol, atol=F64.atol, err_msg=what)
+
+
+@families
 @given(data=st.data())
-def test_sum_reduction_is_n_times_mean(network, data):
-    case = data.draw(strategies.cases(network, np.float64).filter(lambda c: c.x.ndim == 2), label="case")
-    n, (d, h, k) = len(case.x), case.net.sizes
-    make = reference.NETWORKS[network]
-    mean = make(d, h, k, layout=case.net.layout, reduction="mean").loss_and_grads(case.params, case.x, case.y)
-    total = make(d, h, k, layout=case.net.layout, reduction="sum").loss_and_grads(case.params, case.x, case.y)
-    tol = TOLERANCE[np.dtype(np.float64)]
-    np.testing.assert_allclose(total[0], n * mean[0], rtol=tol.rtol, atol=tol.atol)
+def test_sum_reduction_is_n_times_mean(family, data):
+    case = data.draw(strategies.cases(family, np.float64).filter(lambda c: c.x.ndim == 2), label="case")
+    n = len(case.x)
+    mean = _rebuilt(case.net, reduction="mean", l2=0.0).loss_and_grads(case.params, case.x, case.y)
+    total = _rebuilt(case.net, reduction="sum", l2=0.0).loss_and_grads(case.params, case.x, case.y)
+    _assert_close(total[0], n * mean[0], "loss")
     for key in total[1]:
-        np.testing.assert_allclose(total[1][key], n * mean[1][key], rtol=tol.rtol, atol=tol.atol, err_msg=key)
+        _assert_close(total[1][key], n * mean[1][key], key)
 
 
-@networks
+@families
+@given(data=st.data(), strength=st.floats(1e-3, 10.0))
+def test_l2_adds_its_penalty_whatever_the_reduction(family, data, strength):
+    case = data.draw(strategies.cases(family, np.float64), label="case")
+    plain = _rebuilt(case.net, l2=0.0).loss_and_grads(case.params, case.x, case.y)
+    decayed = _rebuilt(case.net, l2=strength).loss_and_grads(case.params, case.x, case.y)
+    weights = [key for key in case.params if key.startswith("W")]
+    assert len(weights) == len(case.net.sizes) - 1
+    _assert_close(decayed[0], plain[0] + strength * sum(np.sum(case.params[k] ** 2) for k in weights), "loss")
+    for key, grad in plain[1].items():
+        _assert_close(decayed[1][key], grad + 2 * strength * case.params[key] if key in weights else grad, key)
+
+
+def test_the_shorthands_are_mlp():
+    for make, output, loss in [(reference.sigmoid_mse, "sigmoid", "mse"),
+                               (reference.sigmoid_softmax_ce, "softmax", "cross_entropy")]:
+        for kw in ({}, {"layout": "column", "reduction": "sum", "l2": 0.5}):
+            short, long = make(3, 4, 2, **kw), reference.mlp(3, 4, 2, hidden="sigmoid", output=output, loss=loss, **kw)
+            assert short.spec == long.spec and short.config == long.config, (make.__name__, kw)
+            params, x = short.init(0), np.random.default_rng(1).normal(size=(5, 3))
+            y = np.array([0, 1, 1, 0, 1])
+            assert_equal = np.testing.assert_array_equal
+            a, b = short.loss_and_grads(params, x, y if output == "softmax" else np.eye(2)[y]), \
+                long.loss_and_grads(params, x, y if output == "softmax" else np.eye(2)[y])
+            assert a[0] == b[0]
+            for key in a[1]:
+                assert_equal(a[1][key], b[1][key], err_msg=key)
+
+
+def test_a_deep_network_has_the_documented_keys_and_shapes():
+    for layout in ("row", "column"):
+        net = reference.mlp(3, 8, 7, 6, 1, hidden="tanh", output="sigmoid", loss="mse", layout=layout)
+        params = net.init(0)
+        shapes = [(3, 8), (8, 7), (7, 6), (6, 1)]
+        expected = {}
+        for i, shape in enumerate(shapes, 1):
+            expected[f"W{i}"] = shape if layout == "row" else shape[::-1]
+            expected[f"b{i}"] = (shape[1],)
+        assert {k: v.shape for k, v in params.items()} == expected
+        _, grads = net.loss_and_grads(params, np.ones((2, 3)), np.zeros((2, 1)))
+        assert {k: v.shape for k, v in grads.items()} == {**expected, "x": (2, 3)}
+
+
+def test_the_repr_rebuilds_the_network():
+    for net in (reference.mlp(5, 8, 8, 2, hidden=("relu", "tanh"), output="identity", loss="mse", l2=0.25),
+                reference.mlp(4, 3, hidden="relu", output="softmax", loss="cross_entropy", layout="column"),
+                reference.sigmoid_softmax_ce(3, 4, 2, reduction="sum")):
+        again = eval(repr(net), {"reference": reference})  # our own repr: code that rebuilds the network
+        assert again.spec == net.spec and again.sizes == net.sizes, repr(net)
+
+
+@families
 @given(data=st.data())
-def test_column_layout_is_the_row_layout_transposed(network, data):
-    case = data.draw(strategies.cases(network, np.float64), label="case")
-    d, h, k = case.net.sizes
+def test_column_layout_is_the_row_layout_transposed(family, data):
+    case = data.draw(strategies.cases(family, np.float64), label="case")
     other = "column" if case.net.layout == "row" else "row"
-    twin = reference.NETWORKS[network](d, h, k, layout=other, reduction=case.net.reduction)
+    twin = _rebuilt(case.net, layout=other)
     flipped = {key: v.T for key, v in case.params.items()}
     loss, grads = case.net.loss_and_grads(case.params, case.x, case.y)
     loss2, grads2 = twin.loss_and_grads(flipped, case.x, case.y)
-    tol = TOLERANCE[np.dtype(np.float64)]
-    np.testing.assert_allclose(loss2, loss, rtol=tol.rtol)
+    _assert_close(loss2, loss, "loss")
     for key in grads:
-        back = grads2[key] if key == "x" else grads2[key].T
-        np.testing.assert_allclose(back, grads[key], rtol=tol.rtol, atol=tol.atol, err_msg=key)
+        _assert_close(grads2[key] if key == "x" else grads2[key].T, grads[key], key)
 
 
 def test_labels_one_hot_rows_and_integer_dtypes_agree():
