@@ -36,6 +36,7 @@ OPS = {
     "tanh": jnp.tanh,
     "relu": jax.nn.relu,
     "identity": lambda z: z,
+    "softplus": jax.nn.softplus,
     "mse": lambda yhat, y, reduction: _reduce(0.5 * jnp.sum(jnp.square(yhat - y), axis=-1), reduction),
     "softmax_cross_entropy": softmax_cross_entropy,
     "sigmoid_binary_cross_entropy": sigmoid_binary_cross_entropy,

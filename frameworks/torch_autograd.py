@@ -27,6 +27,7 @@ OPS = {
     "tanh": torch.tanh,
     "relu": torch.relu,
     "identity": lambda z: z,
+    "softplus": lambda z: torch.logaddexp(z, torch.zeros_like(z)),
     "mse": mse,
     # Integer labels or probability rows, batched (N, K) or a single (K,) example: cross_entropy takes all.
     "softmax_cross_entropy": lambda z, y, reduction: F.cross_entropy(z, y, reduction=reduction),

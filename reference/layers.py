@@ -188,5 +188,18 @@ class Identity(Activation):
         return np.ones_like(z)
 
 
-LAYERS = {cls.kind: cls for cls in (Dense, Sigmoid, Tanh, ReLU, Identity)}
+class Softplus(Activation):
+    """softplus(z) = log(1 + e^z), computed as max(z, 0) + log(1 + e^{−|z|});  softplus′(z) = σ(z)."""
+
+    kind = "softplus"
+    formula = "maximum(z, 0) + log1p(exp(-abs(z)))"
+
+    def value(self, z):
+        return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+
+    def derivative(self, z, a):
+        return sigmoid(z)
+
+
+LAYERS = {cls.kind: cls for cls in (Dense, Sigmoid, Tanh, ReLU, Identity, Softplus)}
 ACTIVATIONS = {kind: cls for kind, cls in LAYERS.items() if cls.elementwise}
