@@ -71,3 +71,10 @@ def vjp(step, inputs, dy, y=None):
     dtype = next(iter(inputs.values())).dtype
     grads = _layer_vjp(step)(inputs, np.asarray(dy, dtype=dtype), y)
     return {k: np.asarray(grads[k]) for k in inputs}
+
+
+def jacobian(step, inputs, y=None):
+    """The step's full Jacobian at one example, by jax.jacrev: for each input key, an array of shape
+    output.shape + input.shape (a loss's output is a scalar)."""
+    jac = jax.jacrev(lambda inputs: evaluate(step, OPS, inputs, y))(dict(inputs))
+    return {k: np.asarray(jac[k]) for k in inputs}

@@ -61,3 +61,17 @@ def vjp(step, inputs, dy, y=None):
     out = evaluate(step, OPS, tensors, None if y is None else _target(y))
     grads = torch.autograd.grad(out, list(tensors.values()), grad_outputs=torch.as_tensor(dy, dtype=out.dtype))
     return {k: g.numpy() for k, g in zip(tensors, grads, strict=True)}
+
+
+def jacobian(step, inputs, y=None):
+    """The step's full Jacobian at one example, by torch.autograd.functional.jacobian: for each input
+    key, an array of shape output.shape + input.shape (a loss's output is a scalar)."""
+    names = list(inputs)
+    target = None if y is None else _target(y)
+
+    def f(*tensors):
+        return evaluate(step, OPS, dict(zip(names, tensors, strict=True)), target)
+
+    tensors = tuple(torch.from_numpy(np.array(inputs[k])) for k in names)
+    jac = torch.autograd.functional.jacobian(f, tensors)
+    return {k: j.numpy() for k, j in zip(names, jac, strict=True)}
