@@ -37,8 +37,7 @@ class StepJacobians(NamedTuple):
 
 def dense_jacobians(layer: Dense, W, b, x):
     """dz/dx, dz/dW, dz/db for z = W x + b (column) or z = x W + b (row), one example x (D,)."""
-    H, D = layer.fan_out, layer.fan_in
-    eye = np.eye(H, dtype=x.dtype)
+    eye = np.eye(layer.fan_out, dtype=x.dtype)
     if layer.layout == "column":
         dz_dx = W  # z_i = Σ_k W_ik x_k
         dz_dW = np.einsum("ij,k->ijk", eye, x)  # ∂z_i/∂W_jk = 1[i = j] x_k   (H, H, D)
