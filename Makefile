@@ -14,13 +14,13 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 verify: $(VENV)/.installed
-	$(PY) -m pytest tests/test_networks.py --hypothesis-profile=$(PROFILE) --framework=$(CHECKERS) -n 2
+	$(PY) -m pytest tests/test_networks.py --hypothesis-profile=$(PROFILE) --framework=$(CHECKERS) -n 2 --evidence=evidence
 
 test: $(VENV)/.installed
-	$(PY) -m pytest --hypothesis-profile=$(PROFILE) --framework=$(CHECKERS) -n 2
+	$(PY) -m pytest --hypothesis-profile=$(PROFILE) --framework=$(CHECKERS) -n 2 --evidence=evidence
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
 
 clean:
-	rm -rf $(VENV) .tox .pytest_cache .hypothesis *.egg-info
+	rm -rf $(VENV) .tox .pytest_cache .hypothesis *.egg-info evidence

@@ -13,7 +13,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 import frameworks
-from tests import compare
+from reference import mistakes
+from tests import compare, evidence
 
 _common = dict(deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", max_examples=15, **_common)
@@ -23,6 +24,14 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 def pytest_addoption(parser):
+    parser.addoption(
+        "--evidence", metavar="DIR", default=None,
+        help="write the run's evidence there: REPORT.md, report.json and errors.png (make verify and make test "
+             "write evidence/)")
+    parser.addoption(
+        "--mistake", metavar="NAME", default=None,
+        help=f"check a known-wrong variant of the reference instead ({', '.join(mistakes.MISTAKES)}), to see "
+             "what a failing run and its report look like")
     parser.addoption(
         "--framework", action="append", default=[], metavar="NAMES",
         help=f"checkers to run, comma-separated or repeated, from {', '.join(frameworks.CHECKERS)} "
@@ -35,6 +44,10 @@ def _requested(config) -> list[str]:
 
 
 def pytest_configure(config):
+    mistake = config.getoption("--mistake")
+    if mistake is not None and mistake not in mistakes.MISTAKES:
+        raise pytest.UsageError(f"--mistake {mistake}: unknown; expected one of {', '.join(mistakes.MISTAKES)}")
+    compare.MISTAKE = mistake
     for name in _requested(config):
         if name not in frameworks.CHECKERS:
             raise pytest.UsageError(f"--framework {name}: unknown checker; expected one of {', '.join(frameworks.CHECKERS)}")
@@ -72,10 +85,42 @@ def pytest_report_header(config):
             f"checkers: {', '.join(checkers)}; hypothesis profile: {settings.get_current_profile_name()}"]
 
 
+FAILURES: list[dict] = []
+OUTCOMES: dict[str, int] = {}
+
+
+def pytest_runtest_logreport(report):
+    """Every test's outcome, and each failure's message (on the xdist controller: every worker's)."""
+    if report.when == "call" or report.outcome != "passed":
+        OUTCOMES[report.outcome] = OUTCOMES.get(report.outcome, 0) + 1
+    if report.failed:
+        lines = report.longreprtext.splitlines()
+        errors = [line[1:].strip() if line.startswith("E ") else line for line in lines if line.startswith("E ")]
+        lines = errors or lines  # the assertion and Hypothesis's falsifying example, without the traceback
+        message = "\n".join(lines if len(lines) <= 120 else [*lines[:120], f"... ({len(lines) - 120} more lines)"])
+        FAILURES.append({"test": report.nodeid, "phase": report.when, "message": message})
+
+
 def pytest_sessionfinish(session):
-    workeroutput = getattr(session.config, "workeroutput", None)
+    config = session.config
+    workeroutput = getattr(config, "workeroutput", None)
     if workeroutput is not None:  # a pytest-xdist worker: hand the figures to the controller
         workeroutput["verification"] = [[*key, *row] for key, row in compare.RESULTS.items()]
+        return
+    directory = config.getoption("--evidence")
+    if directory:
+        hypothesis_settings = settings()
+        seed = config.getoption("hypothesis_seed", None)
+        seed = ("derandomized: a fixed seed per test, the same examples every run" if hypothesis_settings.derandomize
+                else seed if seed is not None else "random per run; a failure prints @reproduce_failure to replay it")
+        profile = settings.get_current_profile_name() + (f"; mistake {compare.MISTAKE!r} injected" if compare.MISTAKE
+                                                          else "")
+        report = evidence.build(
+            compare.RESULTS, FAILURES, profile=profile, seed=str(seed), commit=evidence.git_commit(config.rootpath),
+            versions={name: _version(dist) for name, dist in evidence.DISTRIBUTIONS.items()}, outcome=dict(OUTCOMES))
+        path = config.rootpath / directory
+        evidence.write(path, report)
+        config._evidence_written = (path, report["status"])
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -84,6 +129,9 @@ def pytest_testnodedown(node, error):
 
 
 def pytest_terminal_summary(terminalreporter):
+    written = getattr(terminalreporter.config, "_evidence_written", None)
+    if written:
+        terminalreporter.write_line(f"evidence ({written[1]}): {written[0]}/REPORT.md, report.json, errors.png")
     if not compare.RESULTS:
         return
     write = terminalreporter.write_line

@@ -7,11 +7,13 @@ import functools
 import numpy as np
 
 import frameworks
+from reference import mistakes
 from tests.tolerances import tolerance_for
 
 # (subject, checker, dtype, quantity) ->
 #     [examples, worst absolute error, worst relative error, failures, rtol, atol (the loosest applied)]
 RESULTS: dict[tuple[str, str, str, str], list] = {}
+MISTAKE: str | None = None  # --mistake: check this known-wrong variant of the reference instead
 
 
 def _fold(key, examples: int, abs_err: float, rel_err: float, failures: int, rtol: float, atol: float) -> None:
@@ -93,6 +95,8 @@ def check_network(case, checker_name: str, model=None, *, table=True) -> None:
     """The reference's loss and gradients at `case` agree with the checker's. `model` swaps in another
     implementation of the same network (a broken variant, in the power test)."""
     net = case.net
+    if model is None and MISTAKE is not None and mistakes.applies(net, MISTAKE):
+        model = mistakes.apply(net, MISTAKE)
     model = model or net
     subject = case.family or net.name
     context = f"{subject} {net!r} {case.dtype} vs {checker_name} (x {case.x.shape})"

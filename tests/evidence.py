@@ -1,0 +1,146 @@
+"""The run's evidence, for coursework and regression records: REPORT.md, report.json and errors.png.
+
+Written once per run by the process that holds every figure (the pytest-xdist controller, which
+has merged the workers'), even when checks fail, each file atomically (written aside, then
+renamed over the old one), so a reader never sees half a report.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+DISTRIBUTIONS = {"NumPy": "numpy", "PyTorch": "torch", "JAX": "jax", "jaxlib": "jaxlib", "Hypothesis": "hypothesis"}
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def git_commit(root: Path) -> str:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (git not available)"
+    if commit.returncode != 0:
+        return "unknown (not a git checkout)"
+    return commit.stdout.strip() + (" (with uncommitted changes)" if dirty.stdout.strip() else "")
+
+
+def build(results: dict, failures: list[dict], *, versions: dict, profile: str, seed: str, commit: str,
+          outcome: dict) -> dict:
+    """The report as plain data: the same content report.json holds."""
+    rows = [{"subject": k[0], "checker": k[1], "dtype": k[2], "quantity": k[3], "examples": v[0],
+             "worst_abs_error": v[1], "worst_rel_error": v[2], "failures": v[3], "rtol": v[4], "atol": v[5]}
+            for k, v in sorted(results.items())]
+    passed = not failures and outcome.get("failed", 0) == 0 and all(r["failures"] == 0 for r in rows)
+    return {
+        "status": "PASS" if passed else "FAIL",
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "git_commit": commit,
+        "python": platform.python_version(),
+        "versions": versions,
+        "hypothesis_profile": profile,
+        "hypothesis_seed": seed,
+        "tests": outcome,
+        "rows": rows,
+        "failures": failures,
+    }
+
+
+def markdown(report: dict) -> str:
+    status = report["status"]
+    t = report["tests"]
+    lines = [
+        f"# Gradient verification: {status}",
+        "",
+        f"{t.get('passed', 0)} tests passed, {t.get('failed', 0)} failed, {t.get('skipped', 0)} skipped; "
+        f"{sum(r['examples'] for r in report['rows'])} comparisons in {len(report['rows'])} rows, "
+        f"{sum(r['failures'] for r in report['rows'])} of them disagreeing.",
+        "",
+        f"- date: {report['date']}",
+        f"- git commit: {report['git_commit']}",
+        f"- Python {report['python']}, " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()),
+        f"- Hypothesis profile: {report['hypothesis_profile']}; seed: {report['hypothesis_seed']}",
+        "",
+        "A row agrees when max |reference − checker| ≤ atol + rtol · max |checker| over the whole quantity",
+        "in every example; the relative error is the worst absolute error over max |checker|.",
+        "",
+    ]
+    if report["failures"]:
+        lines += ["## Failures", ""]
+        for failure in report["failures"]:
+            lines += [f"### {failure['test']}", "", "```", failure["message"], "```", ""]
+    lines += ["## Every row", "",
+              "| subject | checker | dtype | quantity | examples | worst abs | worst rel | rtol | atol | status |",
+              "|---|---|---|---|---:|---:|---:|---:|---:|---|"]
+    for r in report["rows"]:
+        status = "ok" if r["failures"] == 0 else f"FAILED {r['failures']}"
+        lines.append(f"| {r['subject']} | {r['checker']} | {r['dtype']} | {r['quantity']} | {r['examples']} | "
+                     f"{r['worst_abs_error']:.2e} | {r['worst_rel_error']:.2e} | {r['rtol']:.0e} | {r['atol']:.0e} | {status} |")
+    lines += ["", "![worst relative error per row against the tolerance](errors.png)", ""]
+    return "\n".join(lines)
+
+
+def plot(report: dict) -> bytes:
+    """errors.png: the worst relative error of every row, per dtype, against that row's rtol."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    dtypes = sorted({r["dtype"] for r in report["rows"]}) or ["float64"]
+    groups = sorted({(r["subject"], r["checker"]) for r in report["rows"]})
+    fig, axes = plt.subplots(len(dtypes), 1, figsize=(max(8, 0.22 * len(groups) + 3), 3.6 * len(dtypes)), squeeze=False)
+    colors = {"torch": "tab:red", "jax": "tab:blue", "oracle": "tab:green"}
+    for ax, dtype in zip(axes[:, 0], dtypes, strict=True):
+        rows = [r for r in report["rows"] if r["dtype"] == dtype]
+        floor = 1e-18
+        for r in rows:
+            x = groups.index((r["subject"], r["checker"]))
+            ax.scatter(x, max(r["worst_rel_error"], floor), s=12, color=colors.get(r["checker"], "gray"),
+                       marker="x" if r["failures"] else "o")
+            ax.hlines(r["rtol"], x - 0.4, x + 0.4, color="black", linewidth=1)
+        ax.set_yscale("log")
+        ax.set_title(f"{dtype}: worst relative error per gradient (dots) against rtol (bars); x marks a failure")
+        ax.set_xticks(range(len(groups)))
+        ax.set_xticklabels([f"{s} · {c}" for s, c in groups], rotation=90, fontsize=6)
+        ax.set_ylabel("relative error")
+    fig.suptitle(f"Gradient verification: {report['status']} ({report['date']})")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def write(directory: Path, report: dict) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    _atomic_write(directory / "errors.png", plot(report))
+    _atomic_write(directory / "report.json", json.dumps(report, indent=2, default=_plain).encode())
+    _atomic_write(directory / "REPORT.md", markdown(report).encode())
+
+
+def _plain(value):
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    raise TypeError(type(value).__name__)
