@@ -1,15 +1,18 @@
 """Independent checkers of the reference's gradients.
 
 Each checker builds a network from its plain description (`net.spec`) with its own ops and
-differentiates it its own way; none of them calls the reference's math:
+differentiates it its own way; none of them runs the reference's code:
 
     torch   PyTorch autograd                           frameworks.torch_autograd
     jax     jax.value_and_grad, x64 enabled            frameworks.jax_grad
     oracle  complex step / central differences, NumPy  frameworks.oracle
 
-Every checker module offers the same two functions:
+Every checker module offers the same functions:
     loss_and_grads(spec, params, x, y) -> (float, {key: ndarray})    keys of params plus "x"
+    value(step, inputs, y=None)        -> ndarray                    one layer's (or loss's) output
     vjp(step, inputs, dy, y=None)      -> {key: ndarray}             one layer's pullback
+and an op table OPS (kind -> function in the framework's ops); the oracle also computes any
+elementwise layer from its declared formula.
 """
 
 import importlib

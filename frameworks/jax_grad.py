@@ -58,6 +58,11 @@ def loss_and_grads(spec, params, x, y):
     return float(loss), {**{k: np.asarray(grads[k]) for k in params}, "x": np.asarray(dx)}
 
 
+def value(step, inputs, y=None):
+    """One step's output at `inputs`, computed by JAX's op for it."""
+    return np.asarray(evaluate(step, OPS, dict(inputs), y))
+
+
 @functools.cache
 def _layer_vjp(step):
     def pullback(inputs, dy, y):

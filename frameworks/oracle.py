@@ -12,9 +12,13 @@ tests/test_oracle.py checks every op's complex step against them.
 Every value is computed in float64 / complex128 at the given point, even for float32 inputs,
 so the oracle is the float64 truth against which float32 results are judged.
 
-The forward pass is the oracle's own plain NumPy, independent of reference/: dense layers, losses
-and penalties are written below; an elementwise layer is its declared formula (Step.formula, such
-as "1 / (1 + exp(-z))"), evaluated with the FUNCTIONS below and nothing else.
+The forward pass is the oracle's own plain NumPy: dense layers, losses and penalties are written
+below. An elementwise layer is computed from the formula its class declares (Step.formula, plain
+math text such as "(1 + tanh(z / 2)) / 2"), evaluated with the FUNCTIONS below and nothing else:
+the oracle never runs the reference's code, but for an elementwise layer it differentiates the
+layer's own statement of its forward. That statement is checked in turn: tests/test_layers.py
+compares every layer's forward output, the formula's included, with torch's and JAX's own ops,
+over the test inputs and at arguments up to ±1e4.
 """
 
 import functools
@@ -135,6 +139,12 @@ def loss_and_grads(spec, params, x, y, method="complex"):
     inputs = _float64({**params, "x": x, "y": y})
     loss = loss_function(spec)
     return float(loss(**inputs)), gradient(loss, inputs, [*params, "x"], method)
+
+
+def value(step, inputs, y=None):
+    """One step's output at `inputs`, in float64, by the oracle's own op or the step's formula."""
+    target = None if y is None else _float64({"y": y})["y"]
+    return np.asarray(evaluate(step, op_for, _float64(inputs), target))
 
 
 def vjp(step, inputs, dy, y=None, method="complex"):

@@ -55,6 +55,13 @@ def loss_and_grads(spec, params, x, y):
     return loss.item(), {k: g.numpy() for k, g in zip([*inputs, "x"], grads, strict=True)}
 
 
+def value(step, inputs, y=None):
+    """One step's output at `inputs`, computed by torch's op for it."""
+    with torch.no_grad():
+        tensors = {k: torch.from_numpy(np.array(v)) for k, v in inputs.items()}
+        return evaluate(step, OPS, tensors, None if y is None else _target(y)).numpy()
+
+
 def vjp(step, inputs, dy, y=None):
     """dy pulled back through one step at `inputs` ({"x": ..., params...}, or {params...} for a penalty)."""
     tensors = _tensors(inputs)

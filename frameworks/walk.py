@@ -11,7 +11,12 @@ or is a function from a Step to its op (the oracle's, which also reads elementwi
 
 def op(ops, step):
     """The function that computes `step` in this op table."""
-    return ops(step) if callable(ops) else ops[step.kind]
+    if callable(ops):
+        return ops(step)
+    if step.kind not in ops:
+        module = next(iter(ops.values())).__module__ if ops else "?"
+        raise KeyError(f"no op for {step.kind!r} in this checker's table ({module}.OPS): add one entry for it there")
+    return ops[step.kind]
 
 
 def network_loss(spec, ops, params, x, y):

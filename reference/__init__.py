@@ -12,7 +12,7 @@ LAYERS registry), losses and penalties in reference.losses; this package never i
 deep-learning framework.
 """
 
-from .layers import ACTIVATIONS, LAYERS, Activation, Dense, Domain, Identity, ReLU, Sigmoid, Tanh
+from .layers import ACTIVATIONS, LAYERS, Activation, Dense, Domain, Identity, ReLU, Sigmoid, Softplus, Tanh
 from .losses import L2, LOSSES, MSE, PENALTIES, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy
 from .network import NETWORKS, OUTPUTS, Network, Spec, Step, mlp, sigmoid_mse, sigmoid_softmax_ce
 
@@ -34,6 +34,7 @@ __all__ = [
     "Sigmoid",
     "SigmoidBinaryCrossEntropy",
     "SoftmaxCrossEntropy",
+    "Softplus",
     "Spec",
     "Step",
     "Tanh",

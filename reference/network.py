@@ -190,6 +190,9 @@ def mlp(*sizes: int, hidden="sigmoid", output: str = "sigmoid", loss: str = "mse
 
 
 def _mlp(name, sizes, hidden, output, loss, l2, layout, reduction, call=None) -> Network:
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        raise TypeError(f"pass the sizes as separate arguments, mlp({', '.join(map(str, sizes[0]))}, ...), "
+                        f"or unpack them: mlp(*sizes, ...); got one {type(sizes[0]).__name__}")
     if len(sizes) < 2:
         raise ValueError(f"sizes must give at least the inputs D and the outputs K, got {len(sizes)} size(s)")
     depth = len(sizes) - 1

@@ -23,11 +23,30 @@ dtypes = pytest.mark.parametrize("dtype", strategies.DTYPES, ids=lambda d: d.nam
 @given(data=st.data())
 def test_layer_backward_matches_vjp(kind, dtype, checker, data):
     layer, params, x, dy = data.draw(strategies.layer_cases(kind, dtype), label="layer, params, x, dy")
-    _, cache = layer.forward(params, x)
+    out, cache = layer.forward(params, x)
     dx, grads = layer.backward(cache, dy)
-    theirs = load(checker).vjp(Step.of(layer), {"x": x, **params}, dy)
+    step, inputs = Step.of(layer), {"x": x, **params}
+    theirs = {"output": load(checker).value(step, inputs), **load(checker).vjp(step, inputs, dy)}
     context = f"layer {kind} {layer.options} {np.dtype(dtype)} vs {checker} (x {x.shape})"
-    assert_agree(context, f"layer {kind}", checker, dtype, {"x": dx, **grads}, theirs, parts=[layer])
+    assert_agree(context, f"layer {kind}", checker, dtype, {"output": out, "x": dx, **grads}, theirs, parts=[layer])
+
+
+EXTREMES = np.array([-1e4, -800.0, -40.0, -3.0, -0.5, -1e-3, 1e-3, 0.5, 3.0, 40.0, 800.0, 1e4])
+
+
+@pytest.mark.parametrize("kind", reference.ACTIVATIONS)
+def test_elementwise_layer_agrees_far_from_zero(kind, checker):
+    # Beyond the property tests' [-2, 2]: where a forward or a formula that is not written stably
+    # overflows (log(1 + e^z) at z = 800, 1 / (1 + e^{−z}) at z = −800) or an approximation shows.
+    layer = reference.ACTIVATIONS[kind]()
+    x = EXTREMES[None, :]
+    dy = np.linspace(-1.0, 1.0, x.size)[None, :]
+    out, cache = layer.forward({}, x)
+    dx, _ = layer.backward(cache, dy)
+    step = Step.of(layer)
+    theirs = {"output": load(checker).value(step, {"x": x}), **load(checker).vjp(step, {"x": x}, dy)}
+    assert_agree(f"layer {kind} at {EXTREMES.tolist()} vs {checker}", f"layer {kind}", checker, np.float64,
+                 {"output": out, "x": dx}, theirs, table=False, parts=[layer])
 
 
 @dtypes
@@ -35,12 +54,13 @@ def test_layer_backward_matches_vjp(kind, dtype, checker, data):
 @given(data=st.data())
 def test_loss_backward_matches_vjp(kind, dtype, checker, data):
     layer, z, y, dloss = data.draw(strategies.loss_cases(kind, dtype), label="loss, z, y, dloss")
-    _, cache = layer.forward(z, y)
+    value, cache = layer.forward(z, y)
     dz, grads = layer.backward(cache, dloss)
     assert grads == {}, f"loss {kind} has no parameters but its backward returned gradients for {list(grads)}"
-    theirs = load(checker).vjp(Step.of(layer), {"x": z}, dloss, y)
+    step = Step.of(layer)
+    theirs = {"loss": load(checker).value(step, {"x": z}, y), **load(checker).vjp(step, {"x": z}, dloss, y)}
     context = f"loss {kind} {layer.options} {np.dtype(dtype)} vs {checker} (z {z.shape})"
-    assert_agree(context, f"loss {kind}", checker, dtype, {"x": dz}, theirs, parts=[layer])
+    assert_agree(context, f"loss {kind}", checker, dtype, {"loss": value, "x": dz}, theirs, parts=[layer])
 
 
 @dtypes
@@ -48,9 +68,9 @@ def test_loss_backward_matches_vjp(kind, dtype, checker, data):
 @given(data=st.data())
 def test_penalty_backward_matches_vjp(kind, dtype, checker, data):
     penalty, weights, dloss = data.draw(strategies.penalty_cases(kind, dtype), label="penalty, weights, dloss")
-    _, cache = penalty.forward(weights)
+    value, cache = penalty.forward(weights)
     grads = penalty.backward(cache, dloss)
-    keys = {key: key for key in weights}
-    theirs = load(checker).vjp(Step.of(penalty, keys), weights, dloss)
+    step = Step.of(penalty, {key: key for key in weights})
+    theirs = {"loss": load(checker).value(step, weights), **load(checker).vjp(step, weights, dloss)}
     context = f"penalty {kind} {penalty.options} {np.dtype(dtype)} vs {checker}"
-    assert_agree(context, f"penalty {kind}", checker, dtype, grads, theirs, parts=[penalty])
+    assert_agree(context, f"penalty {kind}", checker, dtype, {"loss": value, **grads}, theirs, parts=[penalty])
