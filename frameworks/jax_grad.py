@@ -44,7 +44,7 @@ OPS = {
 }
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)  # bounded: a long run draws thousands of descriptions
 def _network_value_and_grad(spec):
     def loss(params, x, y):
         return network_loss(spec, OPS, params, x, y)
@@ -63,7 +63,7 @@ def value(step, inputs, y=None):
     return np.asarray(evaluate(step, OPS, dict(inputs), y))
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)  # bounded: a long run draws thousands of descriptions
 def _layer_vjp(step):
     def pullback(inputs, dy, y):
         return jax.vjp(lambda inputs: evaluate(step, OPS, inputs, y), inputs)[1](dy)[0]
