@@ -10,6 +10,8 @@ On a failure it prints the smallest failing example Hypothesis found, the wrong 
 diagnosis when the wrong gradient equals one of the classic mistakes (the known-wrong variants in
 reference/mistakes.py that the suite's power test uses), found by computing those variants at
 the same points and comparing; where none matches it says so. Exit status: 0 pass, 1 fail, 2 usage.
+The verdict and the right gradients come from the checker alone; the reference's code runs only
+as those known-wrong variants, to name the mistake.
 """
 
 from __future__ import annotations
@@ -111,7 +113,7 @@ def _matches(candidate, ours, keys) -> bool:
     return all(key in candidate and _close(ours[key], candidate[key]) for key in keys)
 
 
-def diagnose(net, function, failing, one_hot: bool) -> list[str]:
+def diagnose(net, function, failing, one_hot: bool, truth) -> list[str]:
     """The classic mistakes whose known-wrong variant gives the user's gradients, at the failing point
     and at SPARE_POINTS random points (so that a coincidence at one degenerate point does not count)."""
     from reference import mistakes
@@ -130,25 +132,25 @@ def diagnose(net, function, failing, one_hot: bool) -> list[str]:
             except ValueError:  # the variant cannot run here (W for Wᵀ on a non-square weight)
                 ok = False
                 break
-            truth = net.loss_and_grads(params, x, y)[1]
-            wrong = [k for k in ours if k in truth and not _close(ours[k], truth[k])]
+            right = truth(params, x, y)
+            wrong = [k for k in ours if k in right and not _close(ours[k], right[k])]
             if not wrong or not _matches(theirs, ours, wrong):
                 ok = False
                 break
         if ok:
             found.append(description)
-    found += _shape_diagnoses(net, function, pts)
+    found += _shape_diagnoses(function, pts, truth)
     return found
 
 
-def _shape_diagnoses(net, function, pts) -> list[str]:
+def _shape_diagnoses(function, pts, truth) -> list[str]:
     """Mistakes that show as a wrong shape: a weight gradient transposed, a bias gradient left per example."""
     transposed, unsummed = {}, {}
     for params, x, y in pts:
         _, ours = _call(function, params, x, y)
-        truth = net.loss_and_grads(params, x, y)[1]
+        right = truth(params, x, y)
         for key, got in ours.items():
-            expected = truth.get(key)
+            expected = right.get(key)
             if expected is None or got.shape == expected.shape:
                 continue
             transposed[key] = transposed.get(key, True) and got.ndim == 2 and _close(got.T, expected)
@@ -208,7 +210,8 @@ def run(function, net, checker: str, examples: int, out=print) -> int:
         for line in state["wrong"]:
             out(f"  {line}")
         out("")
-        found = diagnose(net, function, state["failing"], one_hot)
+        found = diagnose(net, function, state["failing"], one_hot,
+                         truth=lambda params, x, y: module.loss_and_grads(net.spec, params, x, y)[1])
         if found:
             out("Diagnosis (your gradients equal those of this known mistake, here and at other random points):")
             for description in found:
