@@ -109,12 +109,13 @@ def plot(report: dict) -> bytes:
     import matplotlib.pyplot as plt
 
     dtypes = sorted({r["dtype"] for r in report["rows"]}) or ["float64"]
-    groups = sorted({(r["subject"], r["checker"]) for r in report["rows"]})
-    fig, axes = plt.subplots(len(dtypes), 1, figsize=(max(8, 0.22 * len(groups) + 3), 3.6 * len(dtypes)), squeeze=False)
+    widest = max([len({(r["subject"], r["checker"]) for r in report["rows"] if r["dtype"] == d}) for d in dtypes])
+    fig, axes = plt.subplots(len(dtypes), 1, figsize=(max(8, 0.22 * widest + 3), 4.2 * len(dtypes)), squeeze=False)
     colors = {"torch": "tab:red", "jax": "tab:blue", "oracle": "tab:green"}
     for ax, dtype in zip(axes[:, 0], dtypes, strict=True):
         rows = [r for r in report["rows"] if r["dtype"] == dtype]
-        floor = 1e-18
+        groups = sorted({(r["subject"], r["checker"]) for r in rows})
+        floor = 1e-18  # exact agreement (0) is drawn at the floor of the log scale
         for r in rows:
             x = groups.index((r["subject"], r["checker"]))
             ax.scatter(x, max(r["worst_rel_error"], floor), s=12, color=colors.get(r["checker"], "gray"),
