@@ -101,7 +101,13 @@ def pytest_runtest_logreport(report):
         FAILURES.append({"test": report.nodeid, "phase": report.when, "message": message})
 
 
-def pytest_sessionfinish(session):
+def pytest_collectreport(report):
+    if report.failed:  # a test file that does not even import: the run cannot pass
+        FAILURES.append({"test": report.nodeid or "collection", "phase": "collect", "message": report.longreprtext})
+        OUTCOMES["error"] = OUTCOMES.get("error", 0) + 1
+
+
+def pytest_sessionfinish(session, exitstatus):
     config = session.config
     workeroutput = getattr(config, "workeroutput", None)
     if workeroutput is not None:  # a pytest-xdist worker: hand the figures to the controller
@@ -117,7 +123,8 @@ def pytest_sessionfinish(session):
                                                           else "")
         report = evidence.build(
             compare.RESULTS, FAILURES, profile=profile, seed=str(seed), commit=evidence.git_commit(config.rootpath),
-            versions={name: _version(dist) for name, dist in evidence.DISTRIBUTIONS.items()}, outcome=dict(OUTCOMES))
+            versions={name: _version(dist) for name, dist in evidence.DISTRIBUTIONS.items()}, outcome=dict(OUTCOMES),
+            exit_status=int(exitstatus))
         path = config.rootpath / directory
         evidence.write(path, report)
         config._evidence_written = (path, report["status"])

@@ -3,13 +3,15 @@
 FUNCTION is called like net.loss_and_grads: FUNCTION(params, x, y) -> (loss, grads), with params
 {"W1", "b1", "W2", "b2"} in the chosen layout, x (N, D) and y as that network takes it (one-hot
 rows for sigmoid_softmax_ce, (N, K) targets for sigmoid_mse). Hypothesis draws random weights,
-batches and targets; each result is compared with an independent checker (the numerical oracle by
-default). Gradients the function does not return are skipped, and said so.
+batches and targets; each result is compared with an independent checker (PyTorch if installed,
+else the numerical oracle). Gradients the function does not return are skipped, and said so.
 
 On a failure it prints the smallest failing example Hypothesis found, the wrong gradient, and a
-diagnosis when the wrong gradient equals one of the classic mistakes (the known-wrong variants in
-reference/mistakes.py that the suite's power test uses), found by computing those variants at
-the same points and comparing; where none matches it says so. Exit status: 0 pass, 1 fail, 2 usage.
+diagnosis when the wrong gradients equal those of one of the classic mistakes (the known-wrong
+variants in reference/mistakes.py that the suite's power test uses, made everywhere they apply
+or in one layer alone), found by computing those variants at the same points and comparing; or a
+weight gradient equal to the right one transposed, or a bias gradient equal to the right one
+before its sum over the batch. Where none matches it says so. Exit status: 0 pass, 1 fail, 2 usage.
 The verdict and the right gradients come from the checker alone; the reference's code runs only
 as those known-wrong variants, to name the mistake.
 """
@@ -50,6 +52,11 @@ def load_function(target: str):
     if not callable(function):
         raise ValueError(f"{path} has no function {name!r}")
     return function
+
+
+class WrongResult(Exception):
+    """The function's result disagrees with the checker's (not an AssertionError, which the user's own
+    code may raise)."""
 
 
 def _floats(low=-2.0, high=2.0):
@@ -113,54 +120,73 @@ def _matches(candidate, ours, keys) -> bool:
     return all(key in candidate and _close(ours[key], candidate[key]) for key in keys)
 
 
+def _where(net, index) -> str:
+    """Where layer `index` sits, in the params' names: "the sigmoid after W1", "the dense layer W2"."""
+    dense = sum(1 for layer, _ in net.layers[: index + 1] if layer.kind == "dense")
+    kind = net.layers[index][0].kind
+    return f"the dense layer W{dense}" if kind == "dense" else f"the {kind} after W{dense}"
+
+
+def _variants(net, mistakes):
+    """(description, broken network) for every classic mistake: made everywhere it applies, and, where
+    it applies in more than one layer, in each of those layers alone."""
+    for name, (description, _, _) in mistakes.MISTAKES.items():
+        if name == "scaled_by_1.001" or not mistakes.applies(net, name):
+            continue
+        yield description, mistakes.apply(net, name)
+        where = mistakes.places(net, name)
+        if len(where) > 1:
+            for index in where:
+                yield f"{description} (only in {_where(net, index)})", mistakes.apply(net, name, only=index)
+
+
 def diagnose(net, function, failing, one_hot: bool, truth) -> list[str]:
     """The classic mistakes whose known-wrong variant gives the user's gradients, at the failing point
     and at SPARE_POINTS random points (so that a coincidence at one degenerate point does not count)."""
     from reference import mistakes
 
     pts = [failing, *(_random_point(net, one_hot, seed) for seed in range(SPARE_POINTS))]
+    rights = [truth(*point) for point in pts]
+    yours = [_call(function, *point)[1] for point in pts]
     found = []
-    for name, (description, _, _) in mistakes.MISTAKES.items():
-        if name == "scaled_by_1.001" or not mistakes.applies(net, name):
-            continue
-        broken = mistakes.apply(net, name)
+    for description, broken in _variants(net, mistakes):
         ok = True
-        for params, x, y in pts:
-            _, ours = _call(function, params, x, y)
+        for point, right, ours in zip(pts, rights, yours, strict=True):
             try:
-                _, theirs = broken.loss_and_grads(params, x, y)
+                _, theirs = broken.loss_and_grads(*point)
             except ValueError:  # the variant cannot run here (W for Wᵀ on a non-square weight)
                 ok = False
                 break
-            right = truth(params, x, y)
             wrong = [k for k in ours if k in right and not _close(ours[k], right[k])]
             if not wrong or not _matches(theirs, ours, wrong):
                 ok = False
                 break
         if ok:
             found.append(description)
-    found += _shape_diagnoses(function, pts, truth)
-    return found
+    return found + _layout_slips(pts, rights, yours)
 
 
-def _shape_diagnoses(function, pts, truth) -> list[str]:
-    """Mistakes that show as a wrong shape: a weight gradient transposed, a bias gradient left per example."""
+def _layout_slips(pts, rights, yours) -> list[str]:
+    """Two slips found by comparing with the right gradient rearranged, not by a variant: a weight
+    gradient that is the right one transposed, and a bias gradient left with one row per example."""
     transposed, unsummed = {}, {}
-    for params, x, y in pts:
-        _, ours = _call(function, params, x, y)
-        right = truth(params, x, y)
+    for (_, x, _), right, ours in zip(pts, rights, yours, strict=True):
+        n = len(x)
         for key, got in ours.items():
             expected = right.get(key)
-            if expected is None or got.shape == expected.shape:
+            if expected is None or _close(got, expected):
                 continue
-            transposed[key] = transposed.get(key, True) and got.ndim == 2 and _close(got.T, expected)
-            unsummed[key] = unsummed.get(key, True) and got.ndim == expected.ndim + 1 and _close(got.sum(axis=0), expected)
+            is_t = got.ndim == 2 and got.T.shape == expected.shape and _close(got.T, expected)
+            transposed[key] = transposed.get(key, True) and is_t
+            per_row = n > 1 and got.shape == (n, *expected.shape) and _close(got.sum(axis=0), expected)
+            unsummed[key] = unsummed.get(key, True) and per_row
     found = []
     if any(transposed.values()):
-        found.append(f"transposed: your {', '.join(k for k, v in transposed.items() if v)} transposed (shape of Wᵀ)")
+        found.append(f"transposed: your {', '.join(k for k, v in transposed.items() if v)} is the right gradient "
+                     "transposed")
     if any(unsummed.values()):
         found.append(f"bias gradient not summed over the batch: your {', '.join(k for k, v in unsummed.items() if v)} "
-                     "one row per example")
+                     "has one row per example; the right one is their sum")
     return found
 
 
@@ -191,12 +217,12 @@ def run(function, net, checker: str, examples: int, out=print) -> int:
         wrong = compare(theirs_loss, theirs, ours_loss, ours)
         if wrong:
             state["failing"], state["wrong"] = point, wrong
-            raise AssertionError("\n".join(wrong))
+            raise WrongResult("\n".join(wrong))
 
     described = f"{net!r} against the {checker} checker"
     try:
         property_()
-    except AssertionError:
+    except WrongResult:
         params, x, y = state["failing"]
         out(f"FAIL: {described}")
         out("")
@@ -209,11 +235,13 @@ def run(function, net, checker: str, examples: int, out=print) -> int:
         out("What is wrong there:")
         for line in state["wrong"]:
             out(f"  {line}")
+        if state["skipped"]:
+            out(f"  (not checked, not returned by your function: {', '.join(state['skipped'])})")
         out("")
         found = diagnose(net, function, state["failing"], one_hot,
                          truth=lambda params, x, y: module.loss_and_grads(net.spec, params, x, y)[1])
         if found:
-            out("Diagnosis (your gradients equal those of this known mistake, here and at other random points):")
+            out("Diagnosis (your wrong gradients equal those of this known mistake, here and at 3 other random points):")
             for description in found:
                 out(f"  {description}")
         else:
@@ -247,7 +275,12 @@ def main(argv=None) -> int:
     parser.add_argument("--examples", type=int, default=100, help="how many random examples (default 100)")
     args = parser.parse_args(argv)
     try:
-        sizes = tuple(int(s) for s in args.sizes.split(","))
+        if args.examples < 1:
+            raise ValueError(f"--examples must be at least 1, got {args.examples}")
+        try:
+            sizes = tuple(int(s) for s in args.sizes.split(","))
+        except ValueError:
+            raise ValueError(f"--sizes takes D,H,K as integers, like 10,5,10; got {args.sizes!r}") from None
         if len(sizes) != 3:
             raise ValueError(f"--sizes takes D,H,K (three sizes), got {args.sizes!r}")
         net = NETWORKS[args.network](*sizes, layout=args.layout, reduction=args.reduction)

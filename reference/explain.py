@@ -1,8 +1,9 @@
 """Every formula of a network's forward and backward pass in matrix form, each factor with its shape,
 and the explicit-Jacobian view of each step; the text `python -m reference explain` prints.
 
-Shapes are worked out, not written by hand: every product below goes through `_mm`, which
-refuses factors whose inner sizes differ, so each printed line multiplies out.
+Shapes are worked out, not written by hand: every product of the forward and backward sections
+goes through `_mm`, which refuses factors whose inner sizes differ, so each of those lines
+multiplies out. The Jacobian-view lines are written from the same sizes, by the same rules.
 """
 
 from __future__ import annotations

@@ -116,13 +116,26 @@ def _swap(obj, target, broken):
     return swapped
 
 
-def apply(net: Network, name: str) -> Network:
-    """A copy of `net` with mistake `name` made in every part it applies to."""
+def places(net: Network, name: str) -> list[int]:
+    """The indices in net.layers of the layers mistake `name` can be made in, one at a time."""
+    target = MISTAKES[name][1]
+    return [i for i, (layer, _) in enumerate(net.layers) if isinstance(layer, target)]
+
+
+def apply(net: Network, name: str, only: int | None = None) -> Network:
+    """A copy of `net` with mistake `name` made in every part it applies to, or only in net.layers[only]."""
     if name not in MISTAKES:
         raise ValueError(f"unknown mistake {name!r}; expected one of {', '.join(MISTAKES)}")
     if not applies(net, name):
         raise ValueError(f"mistake {name!r} does not apply to {net!r}")
     _, target, broken = MISTAKES[name]
+    if only is not None:
+        if only not in places(net, name):
+            raise ValueError(f"mistake {name!r} cannot be made in layer {only} of {net!r}")
+        out = copy.copy(net)
+        out.layers = tuple((_swap(layer, target, broken) if i == only else layer, keys)
+                           for i, (layer, keys) in enumerate(net.layers))
+        return out
     out = _swap(net, target, broken)
     if out is net:
         out = copy.copy(net)

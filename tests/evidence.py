@@ -45,12 +45,14 @@ def git_commit(root: Path) -> str:
 
 
 def build(results: dict, failures: list[dict], *, versions: dict, profile: str, seed: str, commit: str,
-          outcome: dict) -> dict:
-    """The report as plain data: the same content report.json holds."""
+          outcome: dict, exit_status: int = 0) -> dict:
+    """The report as plain data: the same content report.json holds. PASS needs a run that ran tests,
+    exited 0, failed none and has no row that disagreed."""
     rows = [{"subject": k[0], "checker": k[1], "dtype": k[2], "quantity": k[3], "examples": v[0],
              "worst_abs_error": v[1], "worst_rel_error": v[2], "failures": v[3], "rtol": v[4], "atol": v[5]}
             for k, v in sorted(results.items())]
-    passed = not failures and outcome.get("failed", 0) == 0 and all(r["failures"] == 0 for r in rows)
+    passed = (exit_status == 0 and outcome.get("passed", 0) > 0 and not failures and outcome.get("failed", 0) == 0
+              and all(r["failures"] == 0 for r in rows))
     return {
         "status": "PASS" if passed else "FAIL",
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -60,6 +62,7 @@ def build(results: dict, failures: list[dict], *, versions: dict, profile: str, 
         "hypothesis_profile": profile,
         "hypothesis_seed": seed,
         "tests": outcome,
+        "pytest_exit_status": exit_status,
         "rows": rows,
         "failures": failures,
     }
@@ -71,7 +74,8 @@ def markdown(report: dict) -> str:
     lines = [
         f"# Gradient verification: {status}",
         "",
-        f"{t.get('passed', 0)} tests passed, {t.get('failed', 0)} failed, {t.get('skipped', 0)} skipped; "
+        f"{t.get('passed', 0)} tests passed, {t.get('failed', 0)} failed, {t.get('skipped', 0)} skipped, "
+        f"{t.get('error', 0)} errors (pytest exit status {report['pytest_exit_status']}); "
         f"{sum(r['examples'] for r in report['rows'])} comparisons in {len(report['rows'])} rows, "
         f"{sum(r['failures'] for r in report['rows'])} of them disagreeing.",
         "",
@@ -112,17 +116,28 @@ def plot(report: dict) -> bytes:
     widest = max([len({(r["subject"], r["checker"]) for r in report["rows"] if r["dtype"] == d}) for d in dtypes])
     fig, axes = plt.subplots(len(dtypes), 1, figsize=(max(8, 0.22 * widest + 3), 4.2 * len(dtypes)), squeeze=False)
     colors = {"torch": "tab:red", "jax": "tab:blue", "oracle": "tab:green"}
+    # one marker per kind of quantity, so that gradients can be told apart within a column
+    markers = {"loss": "s", "x": "^", "output": "v", "W": "o", "b": "D"}
     for ax, dtype in zip(axes[:, 0], dtypes, strict=True):
         rows = [r for r in report["rows"] if r["dtype"] == dtype]
         groups = sorted({(r["subject"], r["checker"]) for r in rows})
         floor = 1e-18  # exact agreement (0) is drawn at the floor of the log scale
         for r in rows:
             x = groups.index((r["subject"], r["checker"]))
-            ax.scatter(x, max(r["worst_rel_error"], floor), s=12, color=colors.get(r["checker"], "gray"),
-                       marker="x" if r["failures"] else "o")
+            kind = r["quantity"] if r["quantity"] in markers else r["quantity"][:1]
+            ax.scatter(x, max(r["worst_rel_error"], floor), s=14, color=colors.get(r["checker"], "gray"),
+                       marker=markers.get(kind, "o"), edgecolors="black" if r["failures"] else "none",
+                       linewidths=1.5)
+            if r["failures"]:
+                ax.scatter(x, max(r["worst_rel_error"], floor), s=60, color="black", marker="x")
             ax.hlines(r["rtol"], x - 0.4, x + 0.4, color="black", linewidth=1)
+        handles = [plt.Line2D([], [], linestyle="", marker=m, color="gray", label=k + ("_l" if k in "Wb" else ""))
+                   for k, m in markers.items()]
+        handles += [plt.Line2D([], [], linestyle="", marker="o", color=c, label=n) for n, c in colors.items()]
+        handles.append(plt.Line2D([], [], linestyle="", marker="x", color="black", markersize=8, label="failed"))
+        ax.legend(handles=handles, fontsize=6, ncol=2, loc="lower left")
         ax.set_yscale("log")
-        ax.set_title(f"{dtype}: worst relative error per gradient (dots) against rtol (bars); x marks a failure")
+        ax.set_title(f"{dtype}: worst relative error per network × checker × gradient (markers) against rtol (bars)")
         ax.set_xticks(range(len(groups)))
         ax.set_xticklabels([f"{s} · {c}" for s, c in groups], rotation=90, fontsize=6)
         ax.set_ylabel("relative error")

@@ -94,3 +94,38 @@ def wrong_in_a_new_way(params, x, y):
     loss, grads = correct(params, x, y)
     grads["W1"] = grads["W1"] + 0.01 * np.sign(params["W1"])  # not a classic mistake
     return loss, grads
+
+
+# The textbook network sigmoid_mse in the column layout (z = W x per example), mean over the batch:
+#     params: W1 (H, D), b1 (H,), W2 (K, H), b2 (K,);  x (N, D);  y (N, K)
+
+def _mse_forward(params, x):
+    h = 1 / (1 + np.exp(-(x @ params["W1"].T + params["b1"])))
+    yhat = 1 / (1 + np.exp(-(h @ params["W2"].T + params["b2"])))
+    return h, yhat
+
+
+def mse_column_correct(params, x, y):
+    h, yhat = _mse_forward(params, x)
+    d2 = (yhat - y) * yhat * (1 - yhat) / len(x)
+    d1 = (d2 @ params["W2"]) * h * (1 - h)
+    loss = 0.5 * np.sum((yhat - y) ** 2) / len(x)
+    return loss, {"W1": d1.T @ x, "b1": d1.sum(axis=0), "W2": d2.T @ h, "b2": d2.sum(axis=0), "x": d1 @ params["W1"]}
+
+
+def mse_column_hidden_derivative_missing(params, x, y):
+    h, yhat = _mse_forward(params, x)
+    d2 = (yhat - y) * yhat * (1 - yhat) / len(x)
+    d1 = d2 @ params["W2"]  # forgot σ′ here, kept it at the output
+    loss = 0.5 * np.sum((yhat - y) ** 2) / len(x)
+    return loss, {"W1": d1.T @ x, "b1": d1.sum(axis=0), "W2": d2.T @ h, "b2": d2.sum(axis=0), "x": d1 @ params["W1"]}
+
+
+def mse_column_weight_gradient_transposed(params, x, y):
+    loss, grads = mse_column_correct(params, x, y)
+    return loss, {**grads, "W1": grads["W1"].T}  # x ⊗ δ where δ ⊗ x belongs: shows only in value on square W1
+
+
+def with_an_assert(params, x, y):
+    assert np.all(np.abs(x) < 1.5), "student code that asserts on its input"
+    return correct(params, x, y)

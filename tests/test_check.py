@@ -46,6 +46,28 @@ def test_each_classic_mistake_is_named(name, diagnosis):
     assert len(found) == 1 and found[0].startswith(diagnosis), f"expected {diagnosis!r}, got {found}"
 
 
+@pytest.mark.parametrize(("name", "sizes", "diagnosis"), [
+    ("mse_column_hidden_derivative_missing", (3, 4, 2), "missing the sigmoid derivative σ′ (only in the sigmoid after W1)"),
+    ("mse_column_weight_gradient_transposed", (4, 4, 2), "transposed: your W1 is the right gradient transposed"),
+])
+def test_a_mistake_in_one_layer_of_the_textbook_network_is_named_with_its_place(name, sizes, diagnosis):
+    net = reference.sigmoid_mse(*sizes, layout="column")
+    lines = []
+    assert check.run(getattr(student, name), net, "oracle", 100, out=lines.append) == 1
+    assert _diagnoses(lines) == [diagnosis], lines
+
+
+def test_the_textbook_network_in_column_layout_passes_when_right():
+    lines = []
+    assert check.run(student.mse_column_correct, reference.sigmoid_mse(3, 4, 2, layout="column"), "oracle", 50,
+                     out=lines.append) == 0, lines
+
+
+def test_an_assert_in_the_users_code_is_reported_as_their_exception():
+    with pytest.raises(AssertionError, match="student code that asserts"):
+        _run(student.with_an_assert, examples=50)
+
+
 def test_a_mistake_that_is_not_classic_is_said_to_match_nothing():
     status, lines = _run(student.wrong_in_a_new_way)
     assert status == 1
@@ -65,6 +87,15 @@ def test_gradients_not_returned_are_skipped_and_said_so():
     assert "checked: loss, W1, b1, W2, b2\n" in text + "\n" and "skipped, not returned by your function: x" in text
 
 
+def test_gradients_not_returned_are_said_so_on_a_failure_too():
+    def wrong_and_partial(params, x, y):
+        loss, grads = student.sign_flipped(params, x, y)
+        return loss, {k: v for k, v in grads.items() if k != "x"}
+
+    status, lines = _run(wrong_and_partial)
+    assert status == 1 and "  (not checked, not returned by your function: x)" in lines
+
+
 def test_the_command_line_exit_status_and_usage_errors():
     def cli(*args):
         return subprocess.run([sys.executable, "-m", "frameworks.check", *args], cwd=ROOT, capture_output=True,
@@ -78,3 +109,10 @@ def test_the_command_line_exit_status_and_usage_errors():
     assert missing.returncode == 2 and "has no function 'no_such_function'" in missing.stderr
     sizes = cli("tests/student_backprop.py:correct", "--network", "sigmoid_softmax_ce", "--sizes", "10,5")
     assert sizes.returncode == 2 and "--sizes takes D,H,K" in sizes.stderr
+    letters = cli("tests/student_backprop.py:correct", "--network", "sigmoid_softmax_ce", "--sizes", "10,x,3")
+    assert letters.returncode == 2 and "--sizes takes D,H,K as integers" in letters.stderr
+    none = cli("tests/student_backprop.py:correct", *base[:-1], "0")
+    assert none.returncode == 2 and "--examples must be at least 1" in none.stderr
+    asserting = cli("tests/student_backprop.py:with_an_assert", *base)
+    assert asserting.returncode == 1 and "raised an exception" in asserting.stderr
+    assert "student code that asserts" in asserting.stderr

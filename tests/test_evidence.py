@@ -47,6 +47,16 @@ def test_a_row_that_disagreed_fails_the_report_even_without_a_failed_test():
     assert _report(RESULTS, [])["status"] == "FAIL"
 
 
+def test_a_run_that_ran_nothing_or_exited_non_zero_is_not_a_pass():
+    clean = {k: [*v[:3], 0, *v[4:]] for k, v in RESULTS.items()}
+    assert _report(clean, [])["status"] == "PASS"
+    args = dict(versions={}, profile="ci", seed="s", commit="c")
+    assert evidence.build(clean, [], outcome={}, **args)["status"] == "FAIL"  # no test ran
+    assert evidence.build(clean, [], outcome={"passed": 3}, exit_status=2, **args)["status"] == "FAIL"
+    broken = {"test": "tests/test_x.py", "phase": "collect", "message": "ImportError"}
+    assert evidence.build(clean, [broken], outcome={"passed": 3, "error": 1}, exit_status=1, **args)["status"] == "FAIL"
+
+
 def _run(tmp_path, *args):
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--framework=oracle",
                "--hypothesis-profile=dev", "-n", "2", f"--evidence={tmp_path}", *args,
