@@ -11,15 +11,6 @@ from __future__ import annotations
 from .layers import Activation, Dense
 from .losses import MSE, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy
 
-# f and f′ of each activation, as text; a layer not listed here is shown by its kind.
-DERIVATIVES = {
-    "sigmoid": ("σ", "σ(z)(1 − σ(z))"),
-    "tanh": ("tanh", "1 − tanh²(z)"),
-    "relu": ("relu", "1[z > 0]"),
-    "identity": ("id", "1"),
-    "softplus": ("softplus", "σ(z)"),
-}
-
 
 def _fmt(shape) -> str:
     return "(" + ", ".join(map(str, shape)) + ")"
@@ -41,7 +32,8 @@ def _product(left, right, names) -> str:
 
 
 def _activation(layer):
-    return DERIVATIVES.get(layer.kind, (layer.kind, f"{layer.kind}′(z)"))
+    """f and f′(z) as text, as the layer declares them (its kind, if it does not)."""
+    return layer.symbol or layer.kind, layer.derivative_text or f"{layer.kind}′(z)"
 
 
 def explain(net, batch: str = "N") -> str:

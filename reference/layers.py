@@ -103,6 +103,8 @@ class Activation:
 
     kind: str
     formula: str
+    symbol: str | None = None  # how explain writes f and f′(z), e.g. "σ" and "σ(z)(1 − σ(z))"; default: the kind
+    derivative_text: str | None = None
     options: dict = {}
     param_shapes: dict = {}
     elementwise = True
@@ -131,6 +133,7 @@ class Sigmoid(Activation):
     """σ(z) = 1 / (1 + e^{−z});  σ′(z) = σ(z) (1 − σ(z)), written with the forward's output a = σ(z)."""
 
     kind = "sigmoid"
+    symbol, derivative_text = "σ", "σ(z)(1 − σ(z))"
     formula = "(1 + tanh(z / 2)) / 2"  # = 1 / (1 + e^{−z}), and no exponential to overflow at z ≪ 0
 
     def value(self, z):
@@ -144,6 +147,7 @@ class Tanh(Activation):
     """tanh(z);  tanh′(z) = 1 − tanh²(z) = 1 − a²."""
 
     kind = "tanh"
+    symbol, derivative_text = "tanh", "1 − tanh²(z)"
     formula = "tanh(z)"
     # float32: 1 − a² computed from a rounded a = tanh(z) is off by ~2 eps (2.4e-7) absolute however
     # saturated z is, while the derivative itself falls to 4e^{−2|z|}; so where a saturated unit carries
@@ -162,6 +166,7 @@ class ReLU(Activation):
     """max(z, 0);  ReLU′(z) = 1 where z > 0, else 0 (0 at the kink itself, as PyTorch and JAX have it)."""
 
     kind = "relu"
+    symbol, derivative_text = "relu", "1[z > 0]"
     formula = "maximum(z, 0)"
     # Near the kink, rounding decides the side: two engines whose z differ in the last bit can take
     # different branches, and a finite difference straddling 0 measures neither. Test inputs keep
@@ -179,6 +184,7 @@ class Identity(Activation):
     """z itself, a linear output;  derivative 1."""
 
     kind = "identity"
+    symbol, derivative_text = "id", "1"
     formula = "z"
 
     def value(self, z):
@@ -192,6 +198,7 @@ class Softplus(Activation):
     """softplus(z) = log(1 + e^z), computed as max(z, 0) + log(1 + e^{−|z|});  softplus′(z) = σ(z)."""
 
     kind = "softplus"
+    symbol, derivative_text = "softplus", "σ(z)"
     formula = "maximum(z, 0) + log1p(exp(-abs(z)))"
 
     def value(self, z):
