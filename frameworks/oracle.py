@@ -65,8 +65,14 @@ def _softplus(z):
     return _maximum(z, 0) + np.log1p(np.exp(-_abs(z)))
 
 
+# Every array carries a leading axis of M directions (1 for an unperturbed input), so that one
+# evaluation gives all M directional derivatives. Batches are (M, N, ...); a loss is (M,).
 def _reduce(per_example, reduction):
-    return np.mean(per_example) if reduction == "mean" else np.sum(per_example)
+    return np.mean(per_example, axis=-1) if reduction == "mean" else np.sum(per_example, axis=-1)
+
+
+def _total(a):
+    return np.sum(a, axis=tuple(range(1, np.ndim(a))))
 
 
 def softmax_cross_entropy(z, y, reduction):
@@ -81,11 +87,11 @@ def sigmoid_binary_cross_entropy(z, y, reduction):
 
 
 OPS = {
-    "dense": lambda x, W, b, layout: (x @ W if layout == "row" else x @ W.T) + b,
+    "dense": lambda x, W, b, layout: (x @ W if layout == "row" else x @ np.swapaxes(W, -1, -2)) + b[:, None, :],
     "mse": lambda yhat, y, reduction: _reduce(0.5 * np.sum((yhat - y) ** 2, axis=-1), reduction),
     "softmax_cross_entropy": softmax_cross_entropy,
     "sigmoid_binary_cross_entropy": sigmoid_binary_cross_entropy,
-    "l2": lambda strength, **weights: strength * sum(np.sum(W * W) for W in weights.values()),
+    "l2": lambda strength, **weights: strength * sum(_total(W * W) for W in weights.values()),
 }
 
 
@@ -99,24 +105,37 @@ def op_for(step):
                    f"the layer's `formula` if it is elementwise")
 
 
+CHUNK = 512  # directions per evaluation: bounds the memory of one batched forward
+
+
+def _along(f, inputs, key, directions, method):
+    """d/dt f(inputs[key] + t v) for each v in `directions` (M, *shape), in evaluations of up to CHUNK
+    directions at once. f takes arrays with a leading axis of directions and returns one value each."""
+    point = np.asarray(inputs[key], dtype=np.float64)
+    fixed = {k: np.asarray(v)[None] for k, v in inputs.items() if k != key}
+    out = []
+    for start in range(0, len(directions), CHUNK):
+        v = directions[start:start + CHUNK]
+        if method == "complex":
+            out.append(np.imag(f(**fixed, **{key: point + 1j * COMPLEX_STEP * v})) / COMPLEX_STEP)
+        else:
+            h = np.cbrt(np.finfo(np.float64).eps) * max(1.0, float(np.max(np.abs(point), initial=0.0)))
+            out.append((f(**fixed, **{key: point + h * v}) - f(**fixed, **{key: point - h * v})) / (2 * h))
+    return np.concatenate(out) if out else np.zeros(0)
+
+
 def directional(f, inputs, key, direction, method="complex"):
     """The derivative of the scalar f(**inputs) with respect to inputs[key], along `direction`."""
-    point = np.asarray(inputs[key], dtype=np.float64)
-    if method == "complex":
-        moved = {**inputs, key: point + 1j * COMPLEX_STEP * direction}
-        return np.imag(f(**moved)) / COMPLEX_STEP
-    h = np.cbrt(np.finfo(np.float64).eps) * max(1.0, float(np.max(np.abs(point))))
-    ahead, behind = ({**inputs, key: point + s * h * direction} for s in (1, -1))
-    return (f(**ahead) - f(**behind)) / (2 * h)
+    return float(_along(f, inputs, key, np.asarray(direction, dtype=np.float64)[None], method)[0])
 
 
 def gradient(f, inputs, keys, method="complex"):
-    """df/d inputs[key] for each key, one directional derivative per element along the unit basis."""
+    """df/d inputs[key] for each key: every unit basis direction of that input in one batched evaluation."""
     grads = {}
     for key in keys:
         shape = np.shape(inputs[key])
-        basis = np.eye(int(np.prod(shape)))
-        grads[key] = np.array([directional(f, inputs, key, e.reshape(shape), method) for e in basis]).reshape(shape)
+        basis = np.eye(int(np.prod(shape))).reshape(-1, *shape)
+        grads[key] = _along(f, inputs, key, basis, method).reshape(shape)
     return grads
 
 
@@ -126,7 +145,8 @@ def _float64(arrays):
 
 
 def loss_function(spec):
-    """The network's loss as a function of keyword arrays x, y and the params, for `directional`."""
+    """The network's loss as a function of keyword arrays x, y and the params, each with a leading axis
+    of directions (x as (M, N, D)): one loss per direction, for `directional` and `gradient`."""
 
     def loss(x, y, **params):
         return network_loss(spec, op_for, params, x, y)
@@ -134,25 +154,40 @@ def loss_function(spec):
     return loss
 
 
+def _batch(x, y):
+    """A single example as a batch of one (the mean over one example is that example's loss)."""
+    x, y = np.asarray(x), np.asarray(y)
+    return (x[None], y[None]) if x.ndim == 1 else (x, y)
+
+
 def loss_and_grads(spec, params, x, y, method="complex"):
     """The float64 loss and gradients with respect to params and x at the given point."""
-    inputs = _float64({**params, "x": x, "y": y})
+    xb, yb = _batch(x, y)
+    inputs = _float64({**params, "x": xb, "y": yb})
     loss = loss_function(spec)
-    return float(loss(**inputs)), gradient(loss, inputs, [*params, "x"], method)
+    value = float(loss(**{k: v[None] for k, v in inputs.items()})[0])
+    grads = gradient(loss, inputs, [*params, "x"], method)
+    grads["x"] = grads["x"].reshape(np.shape(x))
+    return value, grads
+
+
+def _one(inputs):
+    return {k: v[None] for k, v in inputs.items()}
 
 
 def value(step, inputs, y=None):
     """One step's output at `inputs`, in float64, by the oracle's own op or the step's formula."""
-    target = None if y is None else _float64({"y": y})["y"]
-    return np.asarray(evaluate(step, op_for, _float64(inputs), target))
+    target = None if y is None else _float64({"y": y})["y"][None]
+    return np.asarray(evaluate(step, op_for, _one(_float64(inputs)), target))[0]
 
 
 def vjp(step, inputs, dy, y=None, method="complex"):
     """dy pulled back through one step: the gradient of Σ dy ⊙ step(inputs)."""
     inputs = _float64(inputs)
-    target = None if y is None else _float64({"y": y})["y"]
+    target = None if y is None else _float64({"y": y})["y"][None]
+    dy = np.asarray(dy, dtype=np.float64)
 
     def pulled(**inputs):
-        return np.sum(dy * evaluate(step, op_for, inputs, target))
+        return _total(dy * evaluate(step, op_for, inputs, target))
 
     return gradient(pulled, inputs, list(inputs), method)

@@ -19,22 +19,23 @@ def op(ops, step):
     return ops[step.kind]
 
 
-def network_loss(spec, ops, params, x, y):
-    """The loss of the network described by `spec` (a reference.Spec), computed by `ops`."""
+def network_loss(spec, ops, params, x, y, **loss_extra):
+    """The loss of the network described by `spec` (a reference.Spec), computed by `ops`; `loss_extra`
+    goes to the loss op alone (the JAX checker's masks of padded rows and columns)."""
     h = x
     for step in spec.layers:
         h = apply(step, ops, h, {local: params[key] for local, key in step.params})
-    loss = apply(spec.loss, ops, h, {}, y)
+    loss = apply(spec.loss, ops, h, {}, y, **loss_extra)
     for step in spec.penalties:
         loss = loss + penalty(step, ops, {local: params[key] for local, key in step.params})
     return loss
 
 
-def apply(step, ops, x, params, y=None):
+def apply(step, ops, x, params, y=None, **loss_extra):
     """One layer (or, given targets y, one loss) of the description, by the framework's op for its kind."""
     if y is None:
         return op(ops, step)(x, **params, **dict(step.options))
-    return op(ops, step)(x, y, **dict(step.options))
+    return op(ops, step)(x, y, **dict(step.options), **loss_extra)
 
 
 def penalty(step, ops, params):
@@ -42,9 +43,9 @@ def penalty(step, ops, params):
     return op(ops, step)(**params, **dict(step.options))
 
 
-def evaluate(step, ops, inputs, y=None):
+def evaluate(step, ops, inputs, y=None, **loss_extra):
     """One step at `inputs`: {"x": ..., params...} for a layer or loss, {params...} for a penalty."""
     if "x" not in inputs:
         return penalty(step, ops, inputs)
     inputs = dict(inputs)
-    return apply(step, ops, inputs.pop("x"), inputs, y)
+    return apply(step, ops, inputs.pop("x"), inputs, y, **loss_extra)

@@ -19,8 +19,9 @@ def test_gradient_of_a_closed_form_function(method):
     rng = np.random.default_rng(0)
     W, v = rng.normal(size=(3, 4)), rng.normal(size=(4,))
 
-    def f(W, v):
-        return np.sin(v[:3]) @ (W @ v) + 0.5 * np.sum(W * W)
+    def f(W, v):  # batched, as the oracle evaluates: W (M, 3, 4), v (M, 4) -> (M,)
+        Wv = np.einsum("mij,mj->mi", W, v)
+        return np.sum(np.sin(v[:, :3]) * Wv, axis=-1) + 0.5 * np.sum(W * W, axis=(1, 2))
 
     s = np.sin(v[:3])
     expected = {"W": np.outer(s, v) + W, "v": W.T @ s + np.concatenate([np.cos(v[:3]) * (W @ v), [0.0]])}
