@@ -8,32 +8,8 @@ import numpy as np
 
 import frameworks
 from reference import mistakes
+from tests import report, shrink
 from tests.tolerances import tolerance_for
-
-# (subject, checker, dtype, quantity) ->
-#     [examples, worst absolute error, worst relative error, failures, rtol, atol (the loosest applied)]
-RESULTS: dict[tuple[str, str, str, str], list] = {}
-MISTAKE: str | None = None  # --mistake: check this known-wrong variant of the reference instead
-
-
-def _fold(key, examples: int, abs_err: float, rel_err: float, failures: int, rtol: float, atol: float) -> None:
-    row = RESULTS.setdefault(key, [0, 0.0, 0.0, 0, 0.0, 0.0])
-    row[0] += examples
-    row[1] = max(row[1], abs_err)
-    row[2] = max(row[2], rel_err)
-    row[3] += failures
-    row[4] = max(row[4], rtol)
-    row[5] = max(row[5], atol)
-
-
-def record(key, abs_err: float, rel_err: float, ok: bool, tol) -> None:
-    _fold(key, 1, abs_err, rel_err, int(not ok), tol.rtol, tol.atol)
-
-
-def merge(rows) -> None:
-    """Fold in rows from another process (pytest-xdist workers), as [key..., examples, abs, rel, failures, rtol, atol]."""
-    for *key, examples, abs_err, rel_err, failures, rtol, atol in rows:
-        _fold(tuple(key), examples, abs_err, rel_err, failures, rtol, atol)
 
 
 @functools.cache
@@ -69,10 +45,11 @@ def disagreement(quantity: str, ours, theirs, checker_name: str, tol):
         f"(atol {tol.atol:g} + rtol {tol.rtol:g} x max|{checker_name}| {scale:.3g})")
 
 
-def assert_agree(context: str, subject: str, checker_name: str, dtype, ours: dict, theirs: dict, *, table=True,
-                 parts=()):
-    """Every quantity in `theirs` agrees with `ours`, within the dtype's tolerance or the override one of
-    `parts` (the layers compared) declares; each is recorded for the run's table when `table`."""
+def disagreements(subject: str, checker_name: str, dtype, ours: dict, theirs: dict, *, table=True,
+                  parts=()) -> list[str]:
+    """What disagrees between `theirs` and `ours`, one line per quantity, within the dtype's tolerance or
+    the override one of `parts` (the layers compared) declares; each is recorded for the run's table
+    when `table`."""
     dtype = np.dtype(dtype)
     tol = tolerance_for(dtype, parts)
     failures = []
@@ -84,26 +61,48 @@ def assert_agree(context: str, subject: str, checker_name: str, dtype, ours: dic
         if message is None and quantity != "loss" and np.asarray(ours[quantity]).dtype != dtype:
             message = f"{quantity} came back as {np.asarray(ours[quantity]).dtype} for {dtype} inputs"
         if table:
-            record((subject, checker_name, dtype.name, quantity), abs_err, rel_err, message is None, tol)
+            report.record((subject, checker_name, dtype.name, quantity), abs_err, rel_err, message is None, tol)
         if message:
             failures.append(message)
+    return failures
+
+
+def assert_agree(context: str, subject: str, checker_name: str, dtype, ours: dict, theirs: dict, *, table=True,
+                 parts=()):
+    """Every quantity in `theirs` agrees with `ours` (see `disagreements`), or an AssertionError saying
+    which do not."""
+    failures = disagreements(subject, checker_name, dtype, ours, theirs, table=table, parts=parts)
     if failures:
         raise AssertionError(f"{context}:\n  " + "\n  ".join(failures))
 
 
-def check_network(case, checker_name: str, model=None, *, table=True) -> None:
-    """The reference's loss and gradients at `case` agree with the checker's. `model` swaps in another
-    implementation of the same network (a broken variant, in the power test)."""
-    net = case.net
-    if model is None and MISTAKE is not None and mistakes.applies(net, MISTAKE):
-        model = mistakes.apply(net, MISTAKE)
-    model = model or net
-    subject = case.family or net.name
-    context = f"{subject} {net!r} {case.dtype} vs {checker_name} (x {case.x.shape})"
+def _network_disagreements(case, checker_name: str, model, table: bool) -> list[str]:
     try:
         loss, grads = model.loss_and_grads(case.params, case.x, case.y)
     except Exception as err:  # a backward that crashes on valid input is a failed check, not an error
-        raise AssertionError(f"{context}: the reference raised {type(err).__name__}: {err}") from err
-    their_loss, their_grads = checker(checker_name).loss_and_grads(net.spec, case.params, case.x, case.y)
-    assert_agree(context, subject, checker_name, case.dtype,
-                 {"loss": loss, **grads}, {"loss": their_loss, **their_grads}, table=table, parts=net.parts)
+        return [f"the reference raised {type(err).__name__}: {err}"]
+    their_loss, their_grads = checker(checker_name).loss_and_grads(case.net.spec, case.params, case.x, case.y)
+    return disagreements(case.family or case.net.name, checker_name, case.dtype, {"loss": loss, **grads},
+                         {"loss": their_loss, **their_grads}, table=table, parts=case.net.parts)
+
+
+def check_network(case, checker_name: str, model=None, *, mistake: str | None = None, table=True) -> None:
+    """The reference's loss and gradients at `case` agree with the checker's. `model` swaps in another
+    implementation of the same network (a broken variant, in the power test); `mistake` names a known-wrong
+    variant to check instead where it applies (--mistake). A failure in Hypothesis's final replay also
+    shows the point shortened by tests/shrink.py."""
+    net = case.net
+    if model is None and mistake is not None and mistakes.applies(net, mistake):
+        model = mistakes.apply(net, mistake)
+    model = model or net
+    context = f"{case.family or net.name} {net!r} {case.dtype} vs {checker_name} (x {case.x.shape})"
+    failures = _network_disagreements(case, checker_name, model, table)
+    if not failures:
+        return
+    message = f"{context}:\n  " + "\n  ".join(failures)
+    if shrink.final_replay():
+        short = shrink.shrink(case, lambda c: bool(_network_disagreements(c, checker_name, model, False)))
+        again = _network_disagreements(short, checker_name, model, False)
+        message += ("\n\nThe same check fails at this shortened point (values zeroed and rounded while it "
+                    "fails):\n  " + "\n  ".join(again) + "\n" + repr(short))
+    raise AssertionError(message)

@@ -44,15 +44,55 @@ def git_commit(root: Path) -> str:
     return commit.stdout.strip() + (" (with uncommitted changes)" if dirty.stdout.strip() else "")
 
 
-def build(results: dict, failures: list[dict], *, versions: dict, profile: str, seed: str, commit: str,
-          outcome: dict, exit_status: int = 0) -> dict:
-    """The report as plain data: the same content report.json holds. PASS needs a run that ran tests,
-    exited 0, failed none and has no row that disagreed."""
-    rows = [{"subject": k[0], "checker": k[1], "dtype": k[2], "quantity": k[3], "examples": v[0],
+def rows(results: dict) -> list[dict]:
+    """The run's figures, one dict per (subject, checker, dtype, quantity), sorted."""
+    return [{"subject": k[0], "checker": k[1], "dtype": k[2], "quantity": k[3], "examples": v[0],
              "worst_abs_error": v[1], "worst_rel_error": v[2], "failures": v[3], "rtol": v[4], "atol": v[5]}
             for k, v in sorted(results.items())]
+
+
+# The table's columns: header, width in the terminal, how a row shows in it.
+COLUMNS = [
+    ("subject", 28, lambda r: r["subject"]),
+    ("checker", 7, lambda r: r["checker"]),
+    ("dtype", 8, lambda r: r["dtype"]),
+    ("quantity", 8, lambda r: r["quantity"]),
+    ("examples", -8, lambda r: str(r["examples"])),
+    ("worst abs", -10, lambda r: f"{r['worst_abs_error']:.2e}"),
+    ("worst rel", -10, lambda r: f"{r['worst_rel_error']:.2e}"),
+    ("rtol", -6, lambda r: f"{r['rtol']:.0e}"),
+    ("atol", -6, lambda r: f"{r['atol']:.0e}"),
+    ("status", 0, lambda r: "ok" if r["failures"] == 0 else f"FAILED {r['failures']}"),
+]
+
+
+def table(rows: list[dict], markdown: bool) -> list[str]:
+    """The rows as one table: Markdown for REPORT.md, or fixed-width text (a header per subject) for the
+    terminal. Negative widths align right."""
+    if markdown:
+        lines = ["| " + " | ".join(h for h, _, _ in COLUMNS) + " |",
+                 "|" + "|".join("---:" if w < 0 else "---" for _, w, _ in COLUMNS) + "|"]
+        return lines + ["| " + " | ".join(show(r) for _, _, show in COLUMNS) + " |" for r in rows]
+
+    def line(cells):
+        return " ".join(f"{c:>{-w}}" if w < 0 else f"{c:<{w}}" for c, (_, w, _) in zip(cells, COLUMNS, strict=True))
+
+    lines, subject = [], None
+    for r in rows:
+        if r["subject"] != subject:
+            subject = r["subject"]
+            lines += ["", line([h for h, _, _ in COLUMNS]).rstrip()]
+        lines.append(line([show(r) for _, _, show in COLUMNS]).rstrip())
+    return lines
+
+
+def build(results: dict, failures: list[dict], *, versions: dict, profile: str, seed: str, commit: str,
+          outcome: dict, exit_status: int = 0, seconds: float | None = None) -> dict:
+    """The report as plain data: the same content report.json holds. PASS needs a run that ran tests,
+    exited 0, failed none and has no row that disagreed."""
+    table_rows = rows(results)
     passed = (exit_status == 0 and outcome.get("passed", 0) > 0 and not failures and outcome.get("failed", 0) == 0
-              and all(r["failures"] == 0 for r in rows))
+              and all(r["failures"] == 0 for r in table_rows))
     return {
         "status": "PASS" if passed else "FAIL",
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -63,21 +103,24 @@ def build(results: dict, failures: list[dict], *, versions: dict, profile: str, 
         "hypothesis_seed": seed,
         "tests": outcome,
         "pytest_exit_status": exit_status,
-        "rows": rows,
+        "seconds": seconds,
+        "rows": table_rows,
         "failures": failures,
     }
 
 
-def markdown(report: dict) -> str:
+def markdown(report: dict, plotted: bool = True) -> str:
     status = report["status"]
     t = report["tests"]
+    seconds = report.get("seconds")
     lines = [
         f"# Gradient verification: {status}",
         "",
         f"{t.get('passed', 0)} tests passed, {t.get('failed', 0)} failed, {t.get('skipped', 0)} skipped, "
         f"{t.get('error', 0)} errors (pytest exit status {report['pytest_exit_status']}); "
         f"{sum(r['examples'] for r in report['rows'])} comparisons in {len(report['rows'])} rows, "
-        f"{sum(r['failures'] for r in report['rows'])} of them disagreeing.",
+        f"{sum(r['failures'] for r in report['rows'])} of them disagreeing"
+        + (f"; {seconds:.1f} s." if seconds is not None else "."),
         "",
         f"- date: {report['date']}",
         f"- git commit: {report['git_commit']}",
@@ -92,14 +135,10 @@ def markdown(report: dict) -> str:
         lines += ["## Failures", ""]
         for failure in report["failures"]:
             lines += [f"### {failure['test']}", "", "```", failure["message"], "```", ""]
-    lines += ["## Every row", "",
-              "| subject | checker | dtype | quantity | examples | worst abs | worst rel | rtol | atol | status |",
-              "|---|---|---|---|---:|---:|---:|---:|---:|---|"]
-    for r in report["rows"]:
-        status = "ok" if r["failures"] == 0 else f"FAILED {r['failures']}"
-        lines.append(f"| {r['subject']} | {r['checker']} | {r['dtype']} | {r['quantity']} | {r['examples']} | "
-                     f"{r['worst_abs_error']:.2e} | {r['worst_rel_error']:.2e} | {r['rtol']:.0e} | {r['atol']:.0e} | {status} |")
-    lines += ["", "![worst relative error per row against the tolerance](errors.png)", ""]
+    lines += ["## Every row", "", *table(report["rows"], markdown=True), ""]
+    lines.append("![worst relative error per row against the tolerance](errors.png)" if plotted
+                 else "(errors.png was not drawn: matplotlib is not installed.)")
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -149,11 +188,18 @@ def plot(report: dict) -> bytes:
     return buffer.getvalue()
 
 
-def write(directory: Path, report: dict) -> None:
+def write(directory: Path, report: dict) -> list[str]:
+    """REPORT.md and report.json, then errors.png where matplotlib is installed; the names written."""
+    import importlib.util
+
     directory.mkdir(parents=True, exist_ok=True)
-    _atomic_write(directory / "errors.png", plot(report))
+    plotted = importlib.util.find_spec("matplotlib") is not None
     _atomic_write(directory / "report.json", json.dumps(report, indent=2, default=_plain).encode())
-    _atomic_write(directory / "REPORT.md", markdown(report).encode())
+    _atomic_write(directory / "REPORT.md", markdown(report, plotted).encode())
+    if not plotted:
+        return ["REPORT.md", "report.json"]
+    _atomic_write(directory / "errors.png", plot(report))
+    return ["REPORT.md", "report.json", "errors.png"]
 
 
 def _plain(value):

@@ -1,9 +1,15 @@
 """Hypothesis strategies: networks, shapes, weights, inputs and targets, in one place.
 
+Hypothesis draws the structure of a case: the network (family, depth, kinds, layout, reduction,
+L2 strength), the sizes, the batch shape, the form of the targets, how many special values (0,
+±VALUE_RANGE, ±1e-3) are mixed in, and a seed; NumPy then fills every array from that seed. A
+draw costs microseconds instead of one Hypothesis choice per element, and a failure still shrinks
+to a small network at a small seed; tests/shrink.py then zeroes and rounds the failing point's
+values while the failure holds, so the example printed is short.
+
 Sizes are drawn independently, so weights are mostly non-square (a square weight hides a
 missing transpose); N = 1 and the single 1-D example are drawn as cases of their own, but
 most draws are batches of N ≥ 2, where a mean's 1/N and a bias's sum over the batch show.
-Every array element is drawn on its own (no fill value), so a weight is rarely constant.
 """
 
 from __future__ import annotations
@@ -13,7 +19,6 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 
 import reference
 from reference import validate
@@ -27,12 +32,44 @@ VALUE_RANGE = 2.0  # weights, inputs: |v| ≤ 2 keeps float32 rounding meaningfu
 DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 
+SPECIAL = (0.0, VALUE_RANGE, -VALUE_RANGE, 1e-3, -1e-3)
+SPECIAL_FRACTIONS = (0.0, 0.0, 0.0, 0.1, 0.5)  # of the elements of every array; Hypothesis shrinks to 0
+
+
 def values(dtype, low=-VALUE_RANGE, high=VALUE_RANGE):
     return st.floats(low, high, width=np.dtype(dtype).itemsize * 8, allow_subnormal=False)
 
 
+@dataclass(frozen=True)
+class Fill:
+    """How NumPy fills the arrays of one case: a seed, and the fraction of elements made special."""
+
+    seed: int
+    special: float = 0.0
+
+    def rng(self):
+        return np.random.default_rng(self.seed)
+
+
+@st.composite
+def fills(draw):
+    return Fill(draw(st.integers(0, 2**32 - 1)), draw(st.sampled_from(SPECIAL_FRACTIONS)))
+
+
+def uniform(rng, dtype, shape, low=-VALUE_RANGE, high=VALUE_RANGE, special=0.0):
+    """A uniform array in [low, high], with a fraction `special` of its elements set to SPECIAL values
+    (those in the range)."""
+    a = rng.uniform(low, high, size=shape)
+    if special:
+        allowed = np.array([v for v in SPECIAL if low <= v <= high])
+        where = rng.random(shape) < special
+        a = np.where(where, rng.choice(allowed, size=shape), a)
+    return a.astype(dtype)
+
+
 def array(dtype, shape, low=-VALUE_RANGE, high=VALUE_RANGE):
-    return arrays(np.dtype(dtype), shape, elements=values(dtype, low, high), fill=st.nothing())
+    """An array strategy: a drawn fill, filled by NumPy."""
+    return fills().map(lambda f: uniform(f.rng(), dtype, shape, low, high, f.special))
 
 
 def sizes(minimum=1):
@@ -49,41 +86,47 @@ def batch_shapes(draw):
     return (draw(sizes(2)) if kind == "N ≥ 2" else 1,)
 
 
-@st.composite
-def class_targets(draw, batch, classes, dtype):
-    """Integer labels, one-hot rows, or probability rows (soft labels), for `batch` examples."""
-    kind = draw(st.sampled_from(["labels", "one-hot", "probabilities"]))
-    labels = draw(arrays(np.int64, batch, elements=st.integers(0, classes - 1)))
-    if kind == "labels":
-        return labels
-    if kind == "one-hot":
-        return np.eye(classes, dtype=dtype)[labels]
-    weights = draw(array(dtype, batch + (classes,), low=0.0, high=1.0)) + np.asarray(1e-3, dtype)
-    return (weights / weights.sum(axis=-1, keepdims=True)).astype(dtype)
-
-
-def regression_targets(batch, classes, dtype):
-    return array(dtype, batch + (classes,), low=0.0, high=1.0)
-
-
-@st.composite
-def binary_targets(draw, batch, outputs, dtype):
-    """0/1 labels or probabilities, for K independent yes/no outputs."""
-    if draw(st.booleans()):
-        return draw(arrays(np.int64, batch + (outputs,), elements=st.integers(0, 1))).astype(dtype)
-    return draw(array(dtype, batch + (outputs,), low=0.0, high=1.0))
-
-
-# A loss declares the form of its targets by the validation it runs on y; each form has a strategy.
-TARGETS = {
-    validate.targets: regression_targets,
-    validate.class_targets: class_targets,
-    validate.binary_targets: binary_targets,
+TARGET_FORMS = {
+    "values": ("values",),  # regression targets in [0, 1]
+    "classes": ("labels", "one-hot", "probabilities"),
+    "binary": ("0/1 labels", "probabilities"),
 }
 
 
-def targets(net, batch, dtype):
-    return TARGETS[type(net.loss_layer).targets](batch, net.sizes[-1], dtype)
+def class_targets(rng, form, batch, classes, dtype):
+    """Integer labels, one-hot rows, or probability rows (soft labels), for `batch` examples."""
+    labels = rng.integers(0, classes, size=batch)
+    if form == "labels":
+        return labels
+    if form == "one-hot":
+        return np.eye(classes, dtype=dtype)[labels]
+    weights = rng.uniform(0.0, 1.0, size=batch + (classes,)) + 1e-3
+    return (weights / weights.sum(axis=-1, keepdims=True)).astype(dtype)
+
+
+def regression_targets(rng, form, batch, outputs, dtype):
+    return rng.uniform(0.0, 1.0, size=batch + (outputs,)).astype(dtype)
+
+
+def binary_targets(rng, form, batch, outputs, dtype):
+    """0/1 labels or probabilities, for K independent yes/no outputs."""
+    if form == "0/1 labels":
+        return rng.integers(0, 2, size=batch + (outputs,)).astype(dtype)
+    return rng.uniform(0.0, 1.0, size=batch + (outputs,)).astype(dtype)
+
+
+# A loss declares the form of its targets by the validation it runs on y; each form has a filler.
+TARGETS = {
+    validate.targets: ("values", regression_targets),
+    validate.class_targets: ("classes", class_targets),
+    validate.binary_targets: ("binary", binary_targets),
+}
+
+
+def target_forms(loss_layer):
+    """The forms of target that `loss_layer` takes, and the function that fills one."""
+    group, filler = TARGETS[type(loss_layer).targets]
+    return TARGET_FORMS[group], filler
 
 
 def _literal(a) -> str:
@@ -194,17 +237,30 @@ def into_domain(domain, h):
     return h
 
 
+def fill_case(net, batch, form, fill: Fill, dtype, family="", attempts=50):
+    """The params, x and y of one case, from the fill's seed; refilled (from the same generator) until
+    every layer's input lies in its declared domain, or None after `attempts` tries."""
+    rng = fill.rng()
+    _, filler = target_forms(net.loss_layer)
+    for _ in range(attempts):
+        params = {key: uniform(rng, dtype, shape, special=fill.special) for key, shape in net.param_shapes.items()}
+        x = uniform(rng, dtype, batch + (net.sizes[0],), special=fill.special)
+        if in_domain(net, params, x):
+            return Case(net, params, x, filler(rng, form, batch, net.sizes[-1], dtype), family)
+    return None
+
+
 @st.composite
 def cases(draw, family, dtype, square=False):
     """A random network of the family (layout, reduction, sizes...), random params, inputs and targets,
     with every layer's input in its declared domain."""
     net = draw(networks(family, square))
-    params = {key: draw(array(dtype, shape)) for key, shape in net.param_shapes.items()}
     batch = draw(batch_shapes())
-    x = draw(array(dtype, batch + (net.sizes[0],)))
-    assume(in_domain(net, params, x))
-    y = draw(targets(net, batch, dtype))
-    return Case(net, params, x, y, family)
+    forms, _ = target_forms(net.loss_layer)
+    form = draw(st.sampled_from(forms))
+    case = fill_case(net, batch, form, draw(fills()), np.dtype(dtype), family)
+    assume(case is not None)
+    return case
 
 
 @st.composite
@@ -221,10 +277,12 @@ def layer_cases(draw, kind, dtype):
     else:
         layer = cls(draw(sizes()), draw(sizes()), draw(st.sampled_from(LAYOUTS)))
         width = layer.fan_in
-    params = {name: draw(array(dtype, shape)) for name, shape in layer.param_shapes.items()}
-    x = into_domain(layer.domain, draw(array(dtype, (n, width))))
+    fill = draw(fills())
+    rng = fill.rng()
+    params = {name: uniform(rng, dtype, shape, special=fill.special) for name, shape in layer.param_shapes.items()}
+    x = into_domain(layer.domain, uniform(rng, dtype, (n, width), special=fill.special))
     out, _ = layer.forward(params, x)
-    dy = draw(array(dtype, out.shape))
+    dy = uniform(rng, dtype, out.shape, special=fill.special)
     return layer, params, x, dy
 
 
@@ -233,8 +291,12 @@ def loss_cases(draw, kind, dtype):
     """A loss of `kind` with a random reduction, its input z (N, K), targets y (N, K) and a random dloss."""
     layer = reference.LOSSES[kind](draw(st.sampled_from(REDUCTIONS)))
     n, k = draw(sizes()), draw(sizes(layer.min_outputs))
-    z = draw(array(dtype, (n, k)))
-    y = layer.targets(draw(TARGETS[type(layer).targets]((n,), k, dtype)), z, k)
+    forms, filler = target_forms(layer)
+    form = draw(st.sampled_from(forms))
+    fill = draw(fills())
+    rng = fill.rng()
+    z = uniform(rng, dtype, (n, k), special=fill.special)
+    y = layer.targets(filler(rng, form, (n,), k, dtype), z, k)
     dloss = draw(values(dtype))
     return layer, z, y, dloss
 
@@ -244,5 +306,8 @@ def penalty_cases(draw, kind, dtype):
     """A penalty of `kind` with a drawn strength, 1 to 3 weight matrices W1, W2, ... and a random dloss."""
     penalty = reference.PENALTIES[kind](draw(st.floats(0.0, 1.0)))
     count = draw(st.integers(1, 3))
-    weights = {f"W{i}": draw(array(dtype, (draw(sizes()), draw(sizes())))) for i in range(1, count + 1)}
+    shapes = [(draw(sizes()), draw(sizes())) for _ in range(count)]
+    fill = draw(fills())
+    rng = fill.rng()
+    weights = {f"W{i}": uniform(rng, dtype, shape, special=fill.special) for i, shape in enumerate(shapes, 1)}
     return penalty, weights, draw(values(dtype))
