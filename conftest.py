@@ -14,7 +14,6 @@ from hypothesis import HealthCheck, settings
 
 import frameworks
 from reference import mistakes
-from tests.report import version
 
 pytest_plugins = ["tests.report"]
 
@@ -91,6 +90,8 @@ def pytest_generate_tests(metafunc):
 
 
 def pytest_report_header(config):
+    from tests.report import version  # imported once pytest has registered it as a plugin
+
     versions = ", ".join(f"{d} {version(d)}" for d in ("numpy", "torch", "jax", "jaxlib", "hypothesis"))
     checkers = _requested(config) or [n for n in frameworks.CHECKERS if not frameworks.unavailable_reason(n)]
     return [f"versions: {versions}",

@@ -171,58 +171,59 @@ def loss_and_grads(spec, params, x, y):
 
 
 @functools.lru_cache(maxsize=1024)
-def _step_function(structure, padded, pullback):
-    """One step's value, or its vector-Jacobian product, compiled once per structure (and bucket)."""
+def _step_function(structure, padded, mode):
+    """One step's value, vector-Jacobian product or full Jacobian, compiled once per structure (and bucket)."""
     def value(inputs, y, values, masks):
         (step,) = _restore((structure,), values)
         return evaluate(step, OPS, inputs, y, **masks)
 
-    if not pullback:
+    if mode == "value":
         return jax.jit(value)
+    if mode == "jacobian":
+        return jax.jit(jax.jacrev(value))
     return jax.jit(lambda inputs, dy, y, values, masks: jax.vjp(lambda i: value(i, y, values, masks), inputs)[1](dy)[0])
 
 
-def _step_call(step, inputs, y, pullback, dy=None):
-    """(output or pulled-back inputs, the real output shape) for one step, padded where its kind allows."""
+def _step_call(step, inputs, y, mode, dy=None):
+    """(result, the real output shape, whether padded) for one step, padded where its kind allows."""
     structure, values = _static(step), _numbers((step,))
     inputs = {k: np.asarray(v) for k, v in inputs.items()}
     y = None if y is None else np.asarray(y)
     padded = step.kind in PADDED and all(v.ndim >= 1 for v in inputs.values())
+    masks = {}
     if "x" in inputs and y is not None:  # a loss: a scalar, masked over its padded examples and outputs
         shape = ()
         x = inputs["x"]
-        masks = {"rows": _mask(x.shape[0]), "cols": _mask(x.shape[-1])} if padded and x.ndim == 2 else {}
-        padded = padded and bool(masks)
+        padded = padded and x.ndim == 2
+        if padded:
+            masks = {"rows": _mask(x.shape[0]), "cols": _mask(x.shape[-1])}
     elif "x" in inputs:
         x = inputs["x"]
         shape = x.shape[:-1] + (_width(step.kind, x.shape[-1], inputs),)
-        masks = {}
     else:  # a penalty
-        shape, masks = (), {}
+        shape = ()
     prepare = _pad if padded else np.asarray
-    f = _step_function(structure, padded, pullback)
     args = ({k: prepare(v) for k, v in inputs.items()},)
-    if pullback:
-        dtype = next(iter(inputs.values())).dtype
-        args += (prepare(np.asarray(dy, dtype=dtype)),)
-    out = f(*args, None if y is None else prepare(y), values, masks)
+    if mode == "vjp":
+        args += (prepare(np.asarray(dy, dtype=next(iter(inputs.values())).dtype)),)
+    out = _step_function(structure, padded, mode)(*args, None if y is None else prepare(y), values, masks)
     return out, shape, padded
 
 
 def value(step, inputs, y=None):
     """One step's output at `inputs`, computed by JAX's op for it."""
-    out, shape, padded = _step_call(step, inputs, y, pullback=False)
+    out, shape, padded = _step_call(step, inputs, y, "value")
     return _cut(out, shape) if padded else np.asarray(out)
 
 
 def vjp(step, inputs, dy, y=None):
     """dy pulled back through one step at `inputs` ({"x": ..., params...}, or {params...} for a penalty)."""
-    grads, _, padded = _step_call(step, inputs, y, pullback=True, dy=dy)
+    grads, _, padded = _step_call(step, inputs, y, "vjp", dy=dy)
     return {k: _cut(grads[k], np.shape(v)) if padded else np.asarray(grads[k]) for k, v in inputs.items()}
 
 
 def jacobian(step, inputs, y=None):
     """The step's full Jacobian at one example, by jax.jacrev: for each input key, an array of shape
     output.shape + input.shape (a loss's output is a scalar)."""
-    jac = jax.jacrev(lambda inputs: evaluate(step, OPS, inputs, y))(dict(inputs))
-    return {k: np.asarray(jac[k]) for k in inputs}
+    jac, shape, padded = _step_call(step, inputs, y, "jacobian")
+    return {k: _cut(jac[k], shape + np.shape(v)) if padded else np.asarray(jac[k]) for k, v in inputs.items()}

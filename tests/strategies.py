@@ -33,7 +33,12 @@ DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 
 SPECIAL = (0.0, VALUE_RANGE, -VALUE_RANGE, 1e-3, -1e-3)
-SPECIAL_FRACTIONS = (0.0, 0.0, 0.0, 0.1, 0.5)  # of the elements of every array; Hypothesis shrinks to 0
+# The fraction of every array's elements set to SPECIAL values, per case (Hypothesis shrinks it to 0).
+# At most a quarter: with half of all weights at 0 or ±2, deep float32 networks are mostly dead ReLUs
+# and saturated tanh units, whose gradients float32 cannot resolve at all (the ci profile found torch's
+# exact 0 against the reference's 1e-5 through a saturated tanh); judging such draws is the job of a
+# tolerance that knows each example's conditioning, not of a fixed rtol.
+SPECIAL_FRACTIONS = (0.0, 0.0, 0.0, 0.05, 0.25)
 
 
 def values(dtype, low=-VALUE_RANGE, high=VALUE_RANGE):
@@ -130,8 +135,15 @@ def target_forms(loss_layer):
 
 
 def _literal(a) -> str:
+    """Code for the array: each float in the shortest digits that give back the same value in its dtype."""
     a = np.asarray(a)
-    return f"np.array({a.tolist()!r}, dtype=np.{a.dtype.name})"
+    if a.dtype.kind != "f":
+        return f"np.array({a.tolist()!r}, dtype=np.{a.dtype.name})"
+
+    def nested(b) -> str:  # str() of a NumPy float is the shortest that round-trips in its own dtype
+        return repr(float(str(b[()]))) if b.ndim == 0 else "[" + ", ".join(nested(row) for row in b) + "]"
+
+    return f"np.array({nested(a)}, dtype=np.{a.dtype.name})"
 
 
 @dataclass
