@@ -1,4 +1,5 @@
 # Quick start:  make verify  (the cross-framework verification)   make test  (the whole test suite)
+# make bench: what a verified point costs, against torch.autograd.gradcheck (benchmarks/speed.py)
 # Each target makes its own virtual environment in .venv and installs the pinned dependencies first.
 PYTHON ?= python3
 VENV := .venv
@@ -6,7 +7,7 @@ PY := $(VENV)/bin/python
 CHECKERS := torch,jax,oracle
 PROFILE ?= ci
 
-.PHONY: verify test lint clean
+.PHONY: verify test bench lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +20,11 @@ verify: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(PY) -m pytest --hypothesis-profile=$(PROFILE) --framework=$(CHECKERS) -n 2 --evidence=evidence
 
+bench: $(VENV)/.installed
+	$(PY) benchmarks/speed.py
+
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
 
 clean:
-	rm -rf $(VENV) .tox .pytest_cache .hypothesis *.egg-info evidence
+	rm -rf $(VENV) .tox .pytest_cache .hypothesis .cache *.egg-info evidence

@@ -14,6 +14,7 @@ most draws are batches of N ≥ 2, where a mean's 1/N and a bias's sum over the 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +42,19 @@ SPECIAL = (0.0, VALUE_RANGE, -VALUE_RANGE, 1e-3, -1e-3)
 SPECIAL_FRACTIONS = (0.0, 0.0, 0.0, 0.05, 0.25)
 
 
+# Strategies are built once and reused: a new strategy object per draw costs Hypothesis more (its
+# validation and caches) than the whole draw of a case.
+@functools.cache
+def choice(options: tuple):
+    return st.sampled_from(options)
+
+
+SEEDS = st.integers(0, 2**32 - 1)
+BOOLEANS = st.booleans()
+L2_STRENGTHS = st.floats(1e-3, 1.0)
+
+
+@functools.cache
 def values(dtype, low=-VALUE_RANGE, high=VALUE_RANGE):
     return st.floats(low, high, width=np.dtype(dtype).itemsize * 8, allow_subnormal=False)
 
@@ -56,9 +70,10 @@ class Fill:
         return np.random.default_rng(self.seed)
 
 
+@functools.cache
 @st.composite
 def fills(draw):
-    return Fill(draw(st.integers(0, 2**32 - 1)), draw(st.sampled_from(SPECIAL_FRACTIONS)))
+    return Fill(draw(SEEDS), draw(choice(SPECIAL_FRACTIONS)))
 
 
 def uniform(rng, dtype, shape, low=-VALUE_RANGE, high=VALUE_RANGE, special=0.0):
@@ -77,15 +92,17 @@ def array(dtype, shape, low=-VALUE_RANGE, high=VALUE_RANGE):
     return fills().map(lambda f: uniform(f.rng(), dtype, shape, low, high, f.special))
 
 
+@functools.cache
 def sizes(minimum=1):
     return st.integers(minimum, MAX_SIZE)
 
 
+@functools.cache
 @st.composite
 def batch_shapes(draw):
     """(N,) with N ≥ 2 in most draws, else (1,) or () for a single 1-D example."""
     # Hypothesis favours the first entries of sampled_from, so the common case comes first.
-    kind = draw(st.sampled_from(["N ≥ 2", "N ≥ 2", "N ≥ 2", "N = 1", "single"]))
+    kind = draw(choice(("N ≥ 2", "N ≥ 2", "N ≥ 2", "N = 1", "single")))
     if kind == "single":
         return ()
     return (draw(sizes(2)) if kind == "N ≥ 2" else 1,)
@@ -198,18 +215,24 @@ def example_network(family: str) -> reference.Network:
     return reference.mlp(3, *[4] * len(hidden), 2, hidden=hidden, output=output, loss=loss, l2=0.0 if f.l2 is False else 0.1)
 
 
+@functools.cache
+def _hidden_kinds():
+    return st.lists(choice(tuple(reference.ACTIVATIONS)), min_size=1, max_size=MAX_HIDDEN)
+
+
+@functools.cache
 @st.composite
 def networks(draw, family, square=False):
     """A network of the family with drawn layout, reduction and sizes; all sizes equal when `square`."""
     f = FAMILIES[family]
     hidden = f.hidden if f.hidden is not None else tuple(
-        draw(st.lists(st.sampled_from(tuple(reference.ACTIVATIONS)), min_size=1, max_size=MAX_HIDDEN)))
-    output, loss = (f.output, f.loss) if f.output else draw(st.sampled_from(tuple(OUTPUTS)))
+        draw(_hidden_kinds()))
+    output, loss = (f.output, f.loss) if f.output else draw(choice(tuple(OUTPUTS)))
     k_min = reference.LOSSES[OUTPUTS[output, loss][1]].min_outputs
-    layout = draw(st.sampled_from(LAYOUTS))
-    reduction = draw(st.sampled_from(REDUCTIONS))
-    with_l2 = draw(st.booleans()) if f.l2 is None else f.l2
-    l2 = draw(st.floats(1e-3, 1.0)) if with_l2 else 0.0
+    layout = draw(choice(LAYOUTS))
+    reduction = draw(choice(REDUCTIONS))
+    with_l2 = draw(BOOLEANS) if f.l2 is None else f.l2
+    l2 = draw(L2_STRENGTHS) if with_l2 else 0.0
     if square:
         sizes_ = [draw(sizes(k_min))] * (len(hidden) + 2)
     else:
@@ -262,6 +285,7 @@ def fill_case(net, batch, form, fill: Fill, dtype, family="", attempts=50):
     return None
 
 
+@functools.cache
 @st.composite
 def cases(draw, family, dtype, square=False):
     """A random network of the family (layout, reduction, sizes...), random params, inputs and targets,
@@ -269,7 +293,7 @@ def cases(draw, family, dtype, square=False):
     net = draw(networks(family, square))
     batch = draw(batch_shapes())
     forms, _ = target_forms(net.loss_layer)
-    form = draw(st.sampled_from(forms))
+    form = draw(choice(forms))
     case = fill_case(net, batch, form, draw(fills()), np.dtype(dtype), family)
     assume(case is not None)
     return case
@@ -287,7 +311,7 @@ def layer_cases(draw, kind, dtype):
     if cls.elementwise:
         layer, width = cls(), draw(sizes())
     else:
-        layer = cls(draw(sizes()), draw(sizes()), draw(st.sampled_from(LAYOUTS)))
+        layer = cls(draw(sizes()), draw(sizes()), draw(choice(LAYOUTS)))
         width = layer.fan_in
     fill = draw(fills())
     rng = fill.rng()
@@ -301,10 +325,10 @@ def layer_cases(draw, kind, dtype):
 @st.composite
 def loss_cases(draw, kind, dtype):
     """A loss of `kind` with a random reduction, its input z (N, K), targets y (N, K) and a random dloss."""
-    layer = reference.LOSSES[kind](draw(st.sampled_from(REDUCTIONS)))
+    layer = reference.LOSSES[kind](draw(choice(REDUCTIONS)))
     n, k = draw(sizes()), draw(sizes(layer.min_outputs))
     forms, filler = target_forms(layer)
-    form = draw(st.sampled_from(forms))
+    form = draw(choice(forms))
     fill = draw(fills())
     rng = fill.rng()
     z = uniform(rng, dtype, (n, k), special=fill.special)
