@@ -122,8 +122,9 @@ def suite_path(examples: int, family: str) -> dict[str, float]:
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
+    from agreement import network_spread
     from tests import strategies
-    from tests.compare import checker, disagreements
+    from tests.compare import checker, disagreements, once
 
     names = [n for n in frameworks.CHECKERS if not frameworks.unavailable_reason(n)]
     spent = dict.fromkeys(["draw", "reference", *names, "comparison"], 0.0)
@@ -143,8 +144,9 @@ def suite_path(examples: int, family: str) -> dict[str, float]:
             t2 = time.perf_counter()
             their_loss, theirs = checker(name).loss_and_grads(case.net.spec, case.params, case.x, case.y)
             t3 = time.perf_counter()
-            assert not disagreements(family, name, case.dtype, ours, {"loss": their_loss, **theirs}, table=False,
-                                     parts=case.net.parts)
+            spread = once(lambda c=case: network_spread(c.net, c.params, c.x, c.y))
+            assert not disagreements(family, name, case.dtype, ours, {"loss": their_loss, **theirs}, spread=spread,
+                                     table=False)
             spent[name] += t3 - t2
             spent["comparison"] += time.perf_counter() - t3
 

@@ -55,7 +55,6 @@ class Dense:
     kind = "dense"
     elementwise = False
     domain = Domain()
-    tolerance: dict | None = None
 
     def __init__(self, fan_in: int, fan_out: int, layout: str = "row"):
         self.fan_in = validate.size("fan_in", fan_in)
@@ -97,8 +96,8 @@ class Activation:
     A subclass declares `kind`, `formula` (its forward as plain math over z, for the numerical
     oracle, which evaluates it with its own functions: exp, log, log1p, tanh, abs, maximum, ...; it must
     stay finite over the test inputs, so write it in a form that does not overflow),
-    `value(z)` and `derivative(z, a)`; optionally `domain` (see Domain) and `tolerance`
-    ({dtype name: (rtol, atol)}, with the reason beside it) when the default ones do not fit.
+    `value(z)` and `derivative(z, a)`; optionally `domain` (see Domain). How far rounding can move
+    its results needs no declaration: the comparison measures it per example (agreement.rounding).
     """
 
     kind: str
@@ -109,7 +108,6 @@ class Activation:
     param_shapes: dict = {}
     elementwise = True
     domain = Domain()
-    tolerance: dict | None = None
 
     def init(self, rng, dtype):
         return {}
@@ -134,10 +132,6 @@ class Sigmoid(Activation):
 
     kind = "sigmoid"
     symbol, derivative_text = "σ", "σ(z)(1 − σ(z))"
-    # float32: as for tanh, a(1 − a) from a rounded a = σ(z) is off by ~eps absolute however saturated
-    # z is; through a few saturated layers the difference from the float64 truth reached 1.5e-6 on a
-    # gradient of 1.1e-5 (a random dev-profile draw, four hidden layers). atol 1e-5.
-    tolerance = {"float32": (1e-4, 1e-5)}
     formula = "(1 + tanh(z / 2)) / 2"  # = 1 / (1 + e^{−z}), and no exponential to overflow at z ≪ 0
 
     def value(self, z):
@@ -153,11 +147,6 @@ class Tanh(Activation):
     kind = "tanh"
     symbol, derivative_text = "tanh", "1 − tanh²(z)"
     formula = "tanh(z)"
-    # float32: 1 − a² computed from a rounded a = tanh(z) is off by ~2 eps (2.4e-7) absolute however
-    # saturated z is, while the derivative itself falls to 4e^{−2|z|}; so where a saturated unit carries
-    # the whole gradient (each engine rounding tanh its own way, JAX using (1 + a)(1 − a)), their honest
-    # difference is absolute: ~1e-6 times the upstream gradient and input, seen up to 2.1e-6. atol 1e-5.
-    tolerance = {"float32": (1e-4, 1e-5)}
 
     def value(self, z):
         return np.tanh(z)

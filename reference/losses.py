@@ -21,10 +21,9 @@ REDUCTIONS = ("mean", "sum")
 
 class _Loss:
     """What every loss declares: its `kind`, `targets` (the validation of y, which fixes the targets'
-    form), `min_outputs` (the fewest outputs K it makes sense for) and an optional `tolerance`."""
+    form), `min_outputs` (the fewest outputs K it makes sense for)."""
 
     min_outputs = 1
-    tolerance: dict | None = None
 
     def __init__(self, reduction: str = "mean"):
         self.reduction = validate.choice("reduction", reduction, REDUCTIONS)
@@ -137,7 +136,6 @@ class L2:
     """
 
     kind = "l2"
-    tolerance: dict | None = None
 
     def __init__(self, strength: float):
         self.strength = validate.nonnegative("l2", strength)

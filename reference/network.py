@@ -67,7 +67,7 @@ class Network:
 
     @property
     def parts(self):
-        """Every layer, the loss and every penalty: the pieces a mistake or a tolerance can belong to."""
+        """Every layer, the loss and every penalty: the pieces a mistake can be made in."""
         return (*(layer for layer, _ in self.layers), self.loss_layer, *(p for p, _ in self.penalties))
 
     def __repr__(self):

@@ -1,4 +1,5 @@
-"""Compare the reference with a checker, keep the run's error figures, and fail saying exactly what failed."""
+"""Compare the reference with a checker by agreement.judge, record the verdicts for the run's table, and
+fail saying exactly what failed."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import functools
 import numpy as np
 
 import frameworks
+from agreement import judge, network_spread
 from reference import mistakes
 from tests import report, shrink
-from tests.tolerances import tolerance_for
 
 
 @functools.cache
@@ -17,61 +18,40 @@ def checker(name: str):
     return frameworks.load(name)
 
 
-def _fmt(v) -> str:
-    return f"{float(v):.10g}"
+def once(compute):
+    """compute(), computed on the first call only: a rounding spread is costly and often not needed."""
+    return functools.cache(compute)
 
 
-def disagreement(quantity: str, ours, theirs, checker_name: str, tol):
-    """(absolute error, relative error, message or None) for one quantity: the loss or one gradient.
-
-    The relative error is the worst absolute error over max|theirs|, the checker's largest element,
-    or over atol / rtol when the whole gradient is smaller than that (then the test is absolute).
-    """
-    ours, theirs = np.asarray(ours), np.asarray(theirs)
-    if ours.shape != theirs.shape:
-        return np.inf, np.inf, (f"{quantity} has shape {ours.shape} in the reference but {theirs.shape} in "
-                                f"{checker_name}")
-    diff = np.abs(ours.astype(np.float64) - theirs.astype(np.float64))
-    scale = float(np.max(np.abs(theirs), initial=0.0))
-    worst = np.unravel_index(np.argmax(diff), diff.shape) if diff.size else ()
-    abs_err = float(diff[worst]) if diff.size else 0.0
-    rel_err = abs_err / max(scale, tol.atol / tol.rtol)
-    if np.isfinite(abs_err) and abs_err <= tol.bound(scale):
-        return abs_err, rel_err, None
-    index = tuple(int(i) for i in worst)
-    return abs_err, rel_err, (
-        f"{quantity} disagrees at index {index}: reference {_fmt(ours[worst])}, {checker_name} "
-        f"{_fmt(theirs[worst])}, difference {abs_err:.3g} > tolerance {tol.bound(scale):.3g} "
-        f"(atol {tol.atol:g} + rtol {tol.rtol:g} x max|{checker_name}| {scale:.3g})")
-
-
-def disagreements(subject: str, checker_name: str, dtype, ours: dict, theirs: dict, *, table=True,
-                  parts=()) -> list[str]:
-    """What disagrees between `theirs` and `ours`, one line per quantity, within the dtype's tolerance or
-    the override one of `parts` (the layers compared) declares; each is recorded for the run's table
-    when `table`."""
+def disagreements(subject: str, checker_name: str, dtype, ours: dict, theirs: dict, *, spread=None,
+                  table=True) -> list[str]:
+    """What disagrees between `theirs` and `ours`, one line per quantity, by agreement.judge; `spread`
+    returns the rounding spreads {quantity: array} of this example (agreement.rounding) when asked.
+    Each verdict is recorded for the run's table when `table`."""
     dtype = np.dtype(dtype)
-    tol = tolerance_for(dtype, parts)
     failures = []
     for quantity, value in theirs.items():
         if quantity not in ours:
             failures.append(f"{quantity} is missing from the reference's result")
             continue
-        abs_err, rel_err, message = disagreement(quantity, ours[quantity], value, checker_name, tol)
+        verdict = judge(quantity, ours[quantity], value, checker_name, dtype,
+                        spread=None if spread is None else functools.partial(lambda q: spread()[q], quantity))
+        message = verdict.message
         if message is None and quantity != "loss" and np.asarray(ours[quantity]).dtype != dtype:
             message = f"{quantity} came back as {np.asarray(ours[quantity]).dtype} for {dtype} inputs"
+            verdict = verdict._replace(ok=False, message=message)
         if table:
-            report.record((subject, checker_name, dtype.name, quantity), abs_err, rel_err, message is None, tol)
+            report.record((subject, checker_name, dtype.name, quantity), verdict)
         if message:
             failures.append(message)
     return failures
 
 
-def assert_agree(context: str, subject: str, checker_name: str, dtype, ours: dict, theirs: dict, *, table=True,
-                 parts=()):
+def assert_agree(context: str, subject: str, checker_name: str, dtype, ours: dict, theirs: dict, *, spread=None,
+                 table=True):
     """Every quantity in `theirs` agrees with `ours` (see `disagreements`), or an AssertionError saying
     which do not."""
-    failures = disagreements(subject, checker_name, dtype, ours, theirs, table=table, parts=parts)
+    failures = disagreements(subject, checker_name, dtype, ours, theirs, spread=spread, table=table)
     if failures:
         raise AssertionError(f"{context}:\n  " + "\n  ".join(failures))
 
@@ -82,8 +62,10 @@ def _network_disagreements(case, checker_name: str, model, table: bool) -> list[
     except Exception as err:  # a backward that crashes on valid input is a failed check, not an error
         return [f"the reference raised {type(err).__name__}: {err}"]
     their_loss, their_grads = checker(checker_name).loss_and_grads(case.net.spec, case.params, case.x, case.y)
+    # The spread is the reference network's, whichever model is judged: the conditioning of the example.
+    spread = once(lambda: network_spread(case.net, case.params, case.x, case.y))
     return disagreements(case.family or case.net.name, checker_name, case.dtype, {"loss": loss, **grads},
-                         {"loss": their_loss, **their_grads}, table=table, parts=case.net.parts)
+                         {"loss": their_loss, **their_grads}, spread=spread, table=table)
 
 
 def check_network(case, checker_name: str, model=None, *, mistake: str | None = None, table=True) -> None:

@@ -15,33 +15,34 @@ from hypothesis import settings
 
 from tests import evidence
 
-# (subject, checker, dtype, quantity) ->
-#     [examples, worst absolute error, worst relative error, failures, rtol, atol (the loosest applied)]
+# (subject, checker, dtype, quantity) -> [examples, not informative (not judged), 0.1 % visible,
+#     worst absolute error, worst relative error, worst share of the tolerance used, failures]
 RESULTS: dict[tuple[str, str, str, str], list] = {}
 FAILURES: list[dict] = []
 OUTCOMES: dict[str, int] = {}
 _STARTED = time.perf_counter()
 
 
-def _fold(key, examples: int, abs_err: float, rel_err: float, failures: int, rtol: float, atol: float) -> None:
-    row = RESULTS.setdefault(key, [0, 0.0, 0.0, 0, 0.0, 0.0])
-    row[0] += examples
-    row[1] = max(row[1], abs_err)
-    row[2] = max(row[2], rel_err)
-    row[3] += failures
-    row[4] = max(row[4], rtol)
-    row[5] = max(row[5], atol)
+def _fold(key, examples, not_judged, visible, abs_err, rel_err, ratio, failures) -> None:
+    row = RESULTS.setdefault(key, [0, 0, 0, 0.0, 0.0, 0.0, 0])
+    for i, v in enumerate((examples, not_judged, visible)):
+        row[i] += v
+    for i, v in enumerate((abs_err, rel_err, ratio), start=3):
+        row[i] = max(row[i], v)
+    row[6] += failures
 
 
-def record(key, abs_err: float, rel_err: float, ok: bool, tol) -> None:
-    """One quantity of one example compared: key is (subject, checker, dtype, quantity)."""
-    _fold(key, 1, abs_err, rel_err, int(not ok), tol.rtol, tol.atol)
+def record(key, verdict) -> None:
+    """One quantity of one example judged (an agreement.Verdict): key is (subject, checker, dtype, quantity)."""
+    judged = verdict.judged
+    _fold(key, 1, int(not judged), int(verdict.visible), verdict.abs_err if judged else 0.0,
+          verdict.rel_err if judged else 0.0, verdict.ratio if judged else 0.0, int(not verdict.ok))
 
 
 def merge(rows) -> None:
-    """Fold in rows from another process (pytest-xdist workers), as [key..., examples, abs, rel, failures, rtol, atol]."""
-    for *key, examples, abs_err, rel_err, failures, rtol, atol in rows:
-        _fold(tuple(key), examples, abs_err, rel_err, failures, rtol, atol)
+    """Fold in rows from another process (pytest-xdist workers), as [*key, *row]."""
+    for row in rows:
+        _fold(tuple(row[:4]), *row[4:])
 
 
 def points(results) -> int:

@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import reference
+from agreement import FIXED
 from reference import Spec, Step
 from tests import strategies
-from tests.tolerances import TOLERANCE
 
 networks = pytest.mark.parametrize("network", reference.NETWORKS)
 
@@ -56,7 +56,7 @@ def test_single_example_equals_a_batch_of_one(network, dtype, data):
 
 
 families = pytest.mark.parametrize("family", strategies.FAMILIES)
-F64 = TOLERANCE[np.dtype(np.float64)]
+F64 = FIXED
 
 
 def _rebuilt(net, **changes):

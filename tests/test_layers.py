@@ -10,9 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import reference
+from agreement import layer_spread
 from reference.network import Step
 from tests import strategies
-from tests.compare import assert_agree
+from tests.compare import assert_agree, once
 from tests.compare import checker as load
 
 dtypes = pytest.mark.parametrize("dtype", strategies.DTYPES, ids=lambda d: d.name)
@@ -28,7 +29,8 @@ def test_layer_backward_matches_vjp(kind, dtype, checker, data):
     step, inputs = Step.of(layer), {"x": x, **params}
     theirs = {"output": load(checker).value(step, inputs), **load(checker).vjp(step, inputs, dy)}
     context = f"layer {kind} {layer.options} {np.dtype(dtype)} vs {checker} (x {x.shape})"
-    assert_agree(context, f"layer {kind}", checker, dtype, {"output": out, "x": dx, **grads}, theirs, parts=[layer])
+    assert_agree(context, f"layer {kind}", checker, dtype, {"output": out, "x": dx, **grads}, theirs,
+                 spread=once(lambda: layer_spread(layer, inputs, dy)))
 
 
 EXTREMES = np.array([-1e4, -800.0, -40.0, -3.0, -0.5, -1e-3, 1e-3, 0.5, 3.0, 40.0, 800.0, 1e4])
@@ -46,7 +48,7 @@ def test_elementwise_layer_agrees_far_from_zero(kind, checker):
     step = Step.of(layer)
     theirs = {"output": load(checker).value(step, {"x": x}), **load(checker).vjp(step, {"x": x}, dy)}
     assert_agree(f"layer {kind} at {EXTREMES.tolist()} vs {checker}", f"layer {kind}", checker, np.float64,
-                 {"output": out, "x": dx}, theirs, table=False, parts=[layer])
+                 {"output": out, "x": dx}, theirs, spread=once(lambda: layer_spread(layer, {"x": x}, dy)), table=False)
 
 
 @dtypes
@@ -60,7 +62,8 @@ def test_loss_backward_matches_vjp(kind, dtype, checker, data):
     step = Step.of(layer)
     theirs = {"loss": load(checker).value(step, {"x": z}, y), **load(checker).vjp(step, {"x": z}, dloss, y)}
     context = f"loss {kind} {layer.options} {np.dtype(dtype)} vs {checker} (z {z.shape})"
-    assert_agree(context, f"loss {kind}", checker, dtype, {"loss": value, "x": dz}, theirs, parts=[layer])
+    assert_agree(context, f"loss {kind}", checker, dtype, {"loss": value, "x": dz}, theirs,
+                 spread=once(lambda: layer_spread(layer, {"x": z}, dloss, y)))
 
 
 @dtypes
@@ -73,4 +76,5 @@ def test_penalty_backward_matches_vjp(kind, dtype, checker, data):
     step = Step.of(penalty, {key: key for key in weights})
     theirs = {"loss": load(checker).value(step, weights), **load(checker).vjp(step, weights, dloss)}
     context = f"penalty {kind} {penalty.options} {np.dtype(dtype)} vs {checker}"
-    assert_agree(context, f"penalty {kind}", checker, dtype, {"loss": value, **grads}, theirs, parts=[penalty])
+    assert_agree(context, f"penalty {kind}", checker, dtype, {"loss": value, **grads}, theirs,
+                 spread=once(lambda: layer_spread(penalty, weights, dloss)))

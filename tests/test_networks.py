@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from agreement import FIXED
 from frameworks import oracle
 from tests import strategies
 from tests.compare import check_network
-from tests.tolerances import TOLERANCE
 
 
 @pytest.mark.parametrize("dtype", strategies.DTYPES, ids=lambda d: d.name)
@@ -38,5 +38,5 @@ def test_gradients_along_random_directions_match_the_oracle(network, data):
         v = data.draw(strategies.array(np.float64, grad.shape), label=f"direction for {key}")
         along = oracle.directional(loss, inputs, key, v.reshape(np.shape(inputs[key])))
         expected = float(np.sum(grad * v))
-        bound = TOLERANCE[np.dtype(np.float64)].bound(float(np.sum(np.abs(grad * v))))
+        bound = FIXED.bound(float(np.sum(np.abs(grad * v))))
         assert abs(along - expected) <= bound, f"{key}: ⟨reference, v⟩ = {expected!r}, oracle along v = {along!r}"

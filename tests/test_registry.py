@@ -1,7 +1,6 @@
 """The registry is the single list of what is verified: every layer, loss and penalty in it has an
 op in every checker, and every one of them is reached by the property tests' network families."""
 
-import numpy as np
 import pytest
 from hypothesis import Phase, find, settings
 
@@ -9,9 +8,7 @@ import frameworks
 import reference
 from reference.network import OUTPUTS
 from tests import strategies
-from tests.compare import assert_agree
 from tests.compare import checker as load
-from tests.tolerances import TOLERANCE, Tolerance, tolerance_for
 
 REGISTRY = {**reference.LAYERS, **reference.LOSSES, **reference.PENALTIES}
 INSTALLED = [name for name in frameworks.CHECKERS if not frameworks.unavailable_reason(name)]
@@ -84,25 +81,3 @@ def test_the_drawn_depth_family_really_draws_every_kind(kind):
 def test_every_loss_is_reachable_by_mlp():
     unreachable = set(reference.LOSSES) - {loss for _, loss in OUTPUTS.values()}
     assert not unreachable, f"losses with no (output, loss) pair in reference.OUTPUTS: {sorted(unreachable)}"
-
-
-class _Loose:
-    tolerance = {"float32": (1e-3, 1e-5)}  # as a layer would declare it, with its reason
-
-
-def test_a_declared_tolerance_override_loosens_only_its_dtype():
-    assert tolerance_for(np.float32, [reference.ReLU(), _Loose()]) == Tolerance(rtol=1e-3, atol=1e-5)
-    assert tolerance_for(np.float64, [_Loose()]) == TOLERANCE[np.dtype(np.float64)]
-    assert tolerance_for(np.float32, [reference.ReLU()]) == TOLERANCE[np.dtype(np.float32)]
-
-
-def test_a_declared_tolerance_override_is_what_the_comparison_applies():
-    ours, theirs = {"x": np.array([1.0005], np.float32)}, {"x": np.array([1.0], np.float32)}
-    with pytest.raises(AssertionError, match="disagrees"):
-        assert_agree("ctx", "s", "c", np.float32, ours, theirs, table=False)
-    assert_agree("ctx", "s", "c", np.float32, ours, theirs, table=False, parts=[_Loose()])
-
-
-def test_tanh_and_sigmoid_declare_their_float32_override():
-    for layer in (reference.Tanh(), reference.Sigmoid()):
-        assert tolerance_for(np.float32, [layer]) == Tolerance(rtol=1e-4, atol=1e-5), layer.kind

@@ -1,0 +1,115 @@
+"""When two results agree: the tolerance model, with the reasoning beside the numbers.
+
+Each element i of a quantity (the loss, or one gradient) computed two ways, a (the one judged)
+and b (the checker's), is judged against its own bound t_i:
+
+    |a_i − b_i|  ≤  t_i
+
+float32:  t_i = SAFETY · (ε · (spread_i + max_j |b_j|) + tiny)
+    ε = 2⁻²³ ≈ 1.19e-7, float32's machine epsilon, and spread_i the element's Monte Carlo rounding
+    spread (agreement.rounding): how far one relative ε of rounding at every step of this example's
+    computation moves it. A fixed rtol cannot serve both a well-conditioned example, where 0.1 %
+    must show, and one that is a small difference of large terms, where float32 cannot tell 0.1 %
+    from noise; the spread knows which one it is. The second term is the rounding of the largest
+    element itself, a floor for elements that no perturbation moves (an exact 0 behind a dead ReLU),
+    and tiny (1.2e-38, the smallest normal float32) stands for underflow: an L2 strength of 1e-252
+    makes a penalty float32 cannot hold at all.
+float64:  t_i = atol + rtol · max_j |b_j|  (FIXED: rtol 1e-9, atol 1e-12), as strict as ever;
+    only where that fails is the float64 rounding bound, the same formula with float64's ε,
+    computed, and an element within it passes: such a disagreement is rounding, not a bug.
+
+SAFETY = 16. The spread is the largest of 4 perturbed runs, while the two results compared round
+on their own, each up to a few times that: two engines' float32 tanh, exp and log1p differ by
+1 to 3 units in the last place, and XLA's approximations of them by more. Measured over the ci
+and thorough profiles of every family, both float32 checkers and the float32 layers: the worst
+|a − b| / (ε · (spread + max|b|)) seen is in the README (Tolerances), and 16 leaves room above it.
+
+Where t_i ≥ |b_i| for every element, the float32 result carries no information at all about the
+gradient: the quantity is not judged, and counted as "not informative" instead of passing
+silently. Where VISIBLE · |b_i| > 2 t_i for some element, a bug of that size (0.1 %, the smallest
+the power test hunts) would have shown, however much of t_i the honest rounding took.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+
+class Tolerance(NamedTuple):
+    rtol: float
+    atol: float
+
+    def bound(self, scale: float) -> float:
+        return self.atol + self.rtol * scale
+
+
+FIXED = Tolerance(rtol=1e-9, atol=1e-12)  # float64; see the module's text
+SAFETY = 16.0
+VISIBLE = 1e-3
+
+
+class Verdict(NamedTuple):
+    ok: bool  # agrees, or was not judged
+    judged: bool  # False: the result carries no information at this dtype
+    visible: bool  # a 0.1 % error would have shown here
+    abs_err: float  # the largest |a − b|
+    rel_err: float  # that over max |b|
+    ratio: float  # the largest |a_i − b_i| / t_i: how much of the tolerance was used
+    message: str | None
+
+
+def _fmt(v) -> str:
+    return f"{float(v):.10g}"
+
+
+def _rounding_bound(dtype, spread, scale):
+    info = np.finfo(dtype)
+    return SAFETY * (info.eps * (np.asarray(spread, dtype=np.float64) + scale) + info.tiny)
+
+
+def judge(quantity: str, ours, theirs, checker: str, dtype, spread: Callable[[], np.ndarray] | None = None,
+          ours_name: str = "reference") -> Verdict:
+    """The verdict on one quantity. `spread` gives its rounding spread (agreement.rounding) when asked:
+    always for float32, and for float64 only where the fixed rule fails; without it float32 cannot be
+    judged and float64 keeps the fixed rule."""
+    dtype = np.dtype(dtype)
+    a = np.asarray(ours, dtype=np.float64)
+    b = np.asarray(theirs, dtype=np.float64)
+    if a.shape != b.shape:
+        return Verdict(False, True, False, np.inf, np.inf, np.inf,
+                       f"{quantity} has shape {a.shape} in the {ours_name} but {b.shape} in {checker}")
+    diff = np.abs(a - b)
+    scale = float(np.max(np.abs(b), initial=0.0))
+    abs_err = float(np.max(diff, initial=0.0))
+    rel_err = abs_err / scale if scale else (0.0 if abs_err == 0 else np.inf)
+    if dtype == np.float64:
+        bound = np.full(b.shape, FIXED.bound(scale))
+        how = f"atol {FIXED.atol:g} + rtol {FIXED.rtol:g} × max|{checker}| {scale:.3g}"
+        if not np.all(diff <= bound) and spread is not None:
+            rounding = _rounding_bound(dtype, spread(), scale)
+            bound = np.maximum(bound, rounding)
+            how += f", or {SAFETY:g} × (ε × (rounding spread + max|{checker}|) + tiny), whichever is larger"
+    elif spread is None:
+        raise ValueError(f"{quantity}: a {dtype} result can only be judged with its rounding spread")
+    else:
+        bound = _rounding_bound(dtype, spread(), scale)
+        how = f"{SAFETY:g} × (ε × (rounding spread + max|{checker}| {scale:.3g}) + tiny)"
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = np.where(diff == 0, 0.0, diff / bound)
+    ratio = float(np.max(ratios, initial=0.0))
+    informative = not (np.any(bound > 0) and np.all(bound >= np.abs(b)))
+    visible = bool(np.any(VISIBLE * np.abs(b) > 2 * bound))
+    if not np.all(np.isfinite(a)):
+        ok = False
+    else:
+        ok = bool(np.all(diff <= bound)) or not informative
+    if ok:
+        return Verdict(True, informative, visible, abs_err, rel_err, ratio, None)
+    worst = np.unravel_index(int(np.argmax(np.where(np.isfinite(ratios), ratios, np.inf))), b.shape) if b.size else ()
+    index = tuple(int(i) for i in worst)
+    return Verdict(False, True, visible, abs_err, rel_err, ratio, (
+        f"{quantity} disagrees at index {index}: {ours_name} {_fmt(a[worst])}, {checker} {_fmt(b[worst])}, "
+        f"difference {float(diff[worst]):.3g} > tolerance {float(bound[worst]):.3g} ({how})"))
