@@ -24,9 +24,10 @@ on their own, each up to a few times that: two engines' float32 tanh, exp and lo
 and thorough profiles of every family, both float32 checkers and the float32 layers: the worst
 |a − b| / (ε · (spread + max|b|)) seen is in the README (Tolerances), and 16 leaves room above it.
 
-Where t_i ≥ |b_i| for every element, the float32 result carries no information at all about the
-gradient: the quantity is not judged, and counted as "not informative" instead of passing
-silently. Where VISIBLE · |b_i| > 2 t_i for some element, a bug of that size (0.1 %, the smallest
+Where t_i ≥ |a_i| and t_i ≥ |b_i| for every element, both results are indistinguishable from
+rounding noise: the quantity carries no information at this dtype, is not judged, and is counted
+as "not informative" instead of passing silently. (A result far from a noise-level one is judged,
+and fails.) Where VISIBLE · |b_i| > 2 t_i for some element, a bug of that size (0.1 %, the smallest
 the power test hunts) would have shown, however much of t_i the honest rounding took.
 """
 
@@ -100,7 +101,7 @@ def judge(quantity: str, ours, theirs, checker: str, dtype, spread: Callable[[],
     with np.errstate(divide="ignore", invalid="ignore"):
         ratios = np.where(diff == 0, 0.0, diff / bound)
     ratio = float(np.max(ratios, initial=0.0))
-    informative = not (np.any(bound > 0) and np.all(bound >= np.abs(b)))
+    informative = not (np.any(bound > 0) and np.all(bound >= np.maximum(np.abs(a), np.abs(b))))
     visible = bool(np.any(VISIBLE * np.abs(b) > 2 * bound))
     if not np.all(np.isfinite(a)):
         ok = False

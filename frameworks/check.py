@@ -12,13 +12,16 @@ variants in reference/mistakes.py that the suite's power test uses, made everywh
 or in one layer alone), found by computing those variants at the same points and comparing; or a
 weight gradient equal to the right one transposed, or a bias gradient equal to the right one
 before its sum over the batch. Where none matches it says so. Exit status: 0 pass, 1 fail, 2 usage.
-The verdict and the right gradients come from the checker alone; the reference's code runs only
-as those known-wrong variants, to name the mistake.
+The right gradients come from the checker alone, and the verdict from the suite's own comparison
+engine (agreement/); the reference's code runs only as those known-wrong variants, to name the
+mistake, and, where the float64 rule alone would fail, to measure how far honest rounding moves
+each element at that point (agreement.rounding), so that correct code is never failed by rounding.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.util
 import sys
 import traceback
@@ -30,10 +33,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import frameworks
+from agreement import FIXED, judge, network_spread
 
-# A correct float64 implementation agrees with the checkers to ~1e-12 relative whatever its order
-# of operations; the classic mistakes are off by 1e-3 (and mostly by far more).
-RTOL, ATOL = 1e-7, 1e-10
 SPARE_POINTS = 3  # random points, besides the failing one, where a diagnosis must also hold
 
 
@@ -85,9 +86,11 @@ def _random_point(net, one_hot: bool, seed: int):
     return params, x, y
 
 
-def _close(a, b) -> bool:
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    return a.shape == b.shape and bool(np.all(np.abs(a - b) <= ATOL + RTOL * np.max(np.abs(b), initial=0.0)))
+def _close(a, b, spread=None) -> bool:
+    """The suite's own verdict (agreement.judge) on the user's a against the right b, both float64; `spread`
+    gives the example's rounding spread where the fixed float64 rule alone would fail."""
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and judge("", a, b, "checker", np.float64, spread=spread).ok
 
 
 def _call(function, params, x, y):
@@ -97,10 +100,14 @@ def _call(function, params, x, y):
     return float(result[0]), {k: np.asarray(v) for k, v in result[1].items()}
 
 
-def compare(theirs_loss, theirs, ours_loss, ours) -> list[str]:
-    """What is wrong in the user's result (ours) against the checker's (theirs): one line each."""
+def compare(theirs_loss, theirs, ours_loss, ours, spread=None) -> list[str]:
+    """What is wrong in the user's result (ours) against the checker's (theirs): one line each. `spread`
+    gives the example's rounding spreads {quantity: array} when asked (agreement.rounding)."""
+    def spread_of(key):
+        return None if spread is None else (lambda: spread()[key])
+
     wrong = []
-    if not _close(ours_loss, theirs_loss):
+    if not _close(ours_loss, theirs_loss, spread_of("loss")):
         wrong.append(f"loss: yours {ours_loss!r}, expected {theirs_loss!r}")
     for key, expected in theirs.items():
         if key not in ours:
@@ -108,7 +115,7 @@ def compare(theirs_loss, theirs, ours_loss, ours) -> list[str]:
         got = ours[key]
         if got.shape != expected.shape:
             wrong.append(f"{key} has shape {got.shape}, expected {expected.shape}")
-        elif not _close(got, expected):
+        elif not _close(got, expected, spread_of(key)):
             i = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape)
             index = tuple(int(j) for j in i)
             wrong.append(f"{key} is wrong: at index {index} yours {got[i]:.10g}, expected {expected[i]:.10g} "
@@ -214,7 +221,8 @@ def run(function, net, checker: str, examples: int, out=print) -> int:
             raise TypeError(f"the function returned gradients for unknown keys {sorted(extra)}; "
                             f"expected some of {list(theirs)}")
         state["skipped"] = [k for k in theirs if k not in ours]
-        wrong = compare(theirs_loss, theirs, ours_loss, ours)
+        wrong = compare(theirs_loss, theirs, ours_loss, ours,
+                        spread=functools.cache(lambda: network_spread(net, params, x, y)))
         if wrong:
             state["failing"], state["wrong"] = point, wrong
             raise WrongResult("\n".join(wrong))
@@ -251,7 +259,7 @@ def run(function, net, checker: str, examples: int, out=print) -> int:
     checked = ["loss", *(k for k in [*net.param_shapes, "x"] if k not in state["skipped"])]
     out(f"PASS: {described}")
     out(f"  {examples} random examples (weights and inputs in [-2, 2], batches of 2 to 8), each agreeing to "
-        f"rtol {RTOL:g}, atol {ATOL:g}")
+        f"the suite's tolerance (agreement.tolerance: rtol {FIXED.rtol:g}, atol {FIXED.atol:g} in float64)")
     out(f"  checked: {', '.join(checked)}")
     if state["skipped"]:
         out(f"  skipped, not returned by your function: {', '.join(state['skipped'])}")
