@@ -86,22 +86,25 @@ def judge(quantity: str, ours, theirs, checker: str, dtype, spread: Callable[[],
     scale = float(np.max(np.abs(b), initial=0.0))
     abs_err = float(np.max(diff, initial=0.0))
     rel_err = abs_err / scale if scale else (0.0 if abs_err == 0 else np.inf)
+    fixed = f"atol {FIXED.atol:g} + rtol {FIXED.rtol:g} × max|{checker}| {scale:.3g}"
+    by_rounding = f"{SAFETY:g} × (ε × (rounding spread + max|{checker}| {scale:.3g}) + tiny)"
+    rounded = np.zeros(b.shape, dtype=bool)  # where the rounding bound is the one that applies
     if dtype == np.float64:
         bound = np.full(b.shape, FIXED.bound(scale))
-        how = f"atol {FIXED.atol:g} + rtol {FIXED.rtol:g} × max|{checker}| {scale:.3g}"
         if not np.all(diff <= bound) and spread is not None:
             rounding = _rounding_bound(dtype, spread(), scale)
+            rounded = rounding > bound
             bound = np.maximum(bound, rounding)
-            how += f", or {SAFETY:g} × (ε × (rounding spread + max|{checker}|) + tiny), whichever is larger"
     elif spread is None:
         raise ValueError(f"{quantity}: a {dtype} result can only be judged with its rounding spread")
     else:
         bound = _rounding_bound(dtype, spread(), scale)
-        how = f"{SAFETY:g} × (ε × (rounding spread + max|{checker}| {scale:.3g}) + tiny)"
+        rounded[...] = True
     with np.errstate(divide="ignore", invalid="ignore"):
         ratios = np.where(diff == 0, 0.0, diff / bound)
     ratio = float(np.max(ratios, initial=0.0))
-    informative = not (np.any(bound > 0) and np.all(bound >= np.maximum(np.abs(a), np.abs(b))))
+    size = np.maximum(np.abs(a), np.abs(b))
+    informative = not (np.any(size > 0) and np.all(bound >= size))  # exact zeros on both sides are judged
     visible = bool(np.any(VISIBLE * np.abs(b) > 2 * bound))
     if not np.all(np.isfinite(a)):
         ok = False
@@ -113,4 +116,5 @@ def judge(quantity: str, ours, theirs, checker: str, dtype, spread: Callable[[],
     index = tuple(int(i) for i in worst)
     return Verdict(False, True, visible, abs_err, rel_err, ratio, (
         f"{quantity} disagrees at index {index}: {ours_name} {_fmt(a[worst])}, {checker} {_fmt(b[worst])}, "
-        f"difference {float(diff[worst]):.3g} > tolerance {float(bound[worst]):.3g} ({how})"))
+        f"difference {float(diff[worst]):.3g} > tolerance {float(bound[worst]):.3g} "
+        f"({by_rounding if rounded[worst] else fixed})"))
