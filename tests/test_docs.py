@@ -10,8 +10,8 @@ import reference
 from agreement import judge, network_spread
 from frameworks import oracle
 from tests.compare import once
-from tests.test_tolerance import ILL_CONDITIONED
 from tests.strategies import Case
+from tests.test_tolerance import ILL_CONDITIONED
 
 DOCS = Path(__file__).parents[1] / "docs"
 

@@ -84,3 +84,14 @@ def test_a_parallel_run_writes_one_merged_report(tmp_path, mistake):
         for family in ("sigmoid_mse", "sigmoid_softmax_ce"):
             assert f"test_network_gradients_match[oracle-{family}-float64]" in text
         assert "disagrees at index" in text and "params = {" in text  # the reason, and the example as code
+
+
+def test_without_matplotlib_the_report_is_still_written_and_says_so(tmp_path, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "matplotlib" else real(name, *a))
+    clean = {k: [*v[:6], 0] for k, v in RESULTS.items()}
+    assert evidence.write(tmp_path, _report(clean, [])) == ["REPORT.md", "report.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["REPORT.md", "report.json"]
+    assert "errors.png was not drawn: matplotlib is not installed" in (tmp_path / "REPORT.md").read_text()
