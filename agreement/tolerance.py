@@ -5,7 +5,7 @@ and b (the checker's), is judged against its own bound t_i:
 
     |a_i − b_i|  ≤  t_i
 
-float32:  t_i = SAFETY · (ε · (spread_i + max_j |b_j|) + tiny)
+float32:  t_i = SAFETY · (ε · (spread_i + max_j |b_j|) + tiny),  SAFETY = 32
     ε = 2⁻²³ ≈ 1.19e-7, float32's machine epsilon, and spread_i the element's Monte Carlo rounding
     spread (agreement.rounding): how far one relative ε of rounding at every step of this example's
     computation moves it. A fixed rtol cannot serve both a well-conditioned example, where 0.1 %
@@ -18,11 +18,15 @@ float64:  t_i = atol + rtol · max_j |b_j|  (FIXED: rtol 1e-9, atol 1e-12), as s
     only where that fails is the float64 rounding bound, the same formula with float64's ε,
     computed, and an element within it passes: such a disagreement is rounding, not a bug.
 
-SAFETY = 16. The spread is the largest of 4 perturbed runs, while the two results compared round
-on their own, each up to a few times that: two engines' float32 tanh, exp and log1p differ by
-1 to 3 units in the last place, and XLA's approximations of them by more. Measured over the ci
-and thorough profiles of every family, both float32 checkers and the float32 layers: the worst
-|a − b| / (ε · (spread + max|b|)) seen is in the README (Tolerances), and 16 leaves room above it.
+SAFETY = 32. The spread is the largest of 8 perturbed runs (agreement.rounding.TRIALS), while the
+two results compared round on their own, each by more: a layer's internal sums (a loss over N·K
+terms) round at every addition where the perturbation touches only its inputs and output, and two
+engines' float32 tanh, exp and log1p differ by 1 to 3 units in the last place, XLA's approximations
+of them by more. Measured in the thorough profile (1,000 examples a test, random seeds 11 and 12,
+every family, layer and checker) with 4 runs and a factor of 16, the worst |a − b| / t was 1.0
+(JAX's float32 x gradient of a four-hidden-layer network) and 0.87 (the reference's own float32
+loss against the float64 truth): too thin a margin. 8 runs and 32 leave about 3× above the worst
+seen; the README and docs/tolerances.md give the figures of the latest runs.
 
 Where t_i ≥ |a_i| and t_i ≥ |b_i| for every element, both results are indistinguishable from
 rounding noise: the quantity carries no information at this dtype, is not judged, and is counted
@@ -48,7 +52,7 @@ class Tolerance(NamedTuple):
 
 
 FIXED = Tolerance(rtol=1e-9, atol=1e-12)  # float64; see the module's text
-SAFETY = 16.0
+SAFETY = 32.0
 VISIBLE = 1e-3
 
 
