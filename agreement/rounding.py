@@ -33,10 +33,15 @@ UNIT = float(np.finfo(np.float32).eps)  # the relative perturbation: small enoug
 
 def _perturb(value, rng):
     """value with every float array (and float) in it multiplied by (1 + UNIT r), r uniform in [−1, 1]."""
-    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
-        return value * (1 + UNIT * rng.uniform(-1.0, 1.0, size=value.shape))
-    if isinstance(value, (float, np.floating)) and not isinstance(value, bool):
-        return value * (1 + UNIT * rng.uniform(-1.0, 1.0))
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind != "f":
+            return value
+        factor = rng.random(value.shape)
+        factor *= 2 * UNIT
+        factor += 1 - UNIT
+        return value * factor
+    if isinstance(value, (float, np.floating)):
+        return value * (1 + UNIT * (2 * rng.random() - 1))
     if isinstance(value, tuple):
         return tuple(_perturb(v, rng) for v in value)
     if isinstance(value, list):

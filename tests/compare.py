@@ -56,6 +56,20 @@ def assert_agree(context: str, subject: str, checker_name: str, dtype, ours: dic
         raise AssertionError(f"{context}:\n  " + "\n  ".join(failures))
 
 
+_SPREADS: dict = {}
+
+
+def _spread(case):
+    """The case's rounding spread, kept for the other checkers' tests of the same drawn case (derandomized
+    runs draw the same cases for each checker) and for the power test's variants of it."""
+    key = (repr(case.net), *(np.asarray(a).tobytes() for a in (*case.params.values(), case.x, case.y)))
+    if key not in _SPREADS:
+        if len(_SPREADS) > 4096:
+            _SPREADS.clear()
+        _SPREADS[key] = network_spread(case.net, case.params, case.x, case.y)
+    return _SPREADS[key]
+
+
 def _network_disagreements(case, checker_name: str, model, table: bool) -> list[str]:
     try:
         loss, grads = model.loss_and_grads(case.params, case.x, case.y)
@@ -63,7 +77,7 @@ def _network_disagreements(case, checker_name: str, model, table: bool) -> list[
         return [f"the reference raised {type(err).__name__}: {err}"]
     their_loss, their_grads = checker(checker_name).loss_and_grads(case.net.spec, case.params, case.x, case.y)
     # The spread is the reference network's, whichever model is judged: the conditioning of the example.
-    spread = once(lambda: network_spread(case.net, case.params, case.x, case.y))
+    spread = once(lambda: _spread(case))
     return disagreements(case.family or case.net.name, checker_name, case.dtype, {"loss": loss, **grads},
                          {"loss": their_loss, **their_grads}, spread=spread, table=table)
 
