@@ -44,6 +44,20 @@ def median_ms(f, repeats: int) -> float:
     return 1000 * statistics.median(times)
 
 
+def interleaved(runs: dict, repeats: int) -> dict[str, float]:
+    """Median ms of each function, timed in turns (one call of each per round), so that a busy moment of
+    a shared machine falls on all of them alike."""
+    for f in runs.values():
+        f()
+    times = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, f in runs.items():
+            start = time.perf_counter()
+            f()
+            times[name].append(time.perf_counter() - start)
+    return {name: 1000 * statistics.median(t) for name, t in times.items()}
+
+
 def point(net, n, rng, dtype=np.float64):
     params = {k: rng.uniform(-2, 2, size=s).astype(dtype) for k, s in net.param_shapes.items()}
     x = rng.uniform(-2, 2, size=(n, net.sizes[0])).astype(dtype)
@@ -193,8 +207,6 @@ def large_row(net, dtype, repeats: int) -> list[str]:
     def gemms():  # the six matrix products of the forward and backward, alone
         return x @ W1, h @ W2, h.T @ d2, d2 @ W2.T, x.T @ d1, d1 @ W1.T
 
-    bound = median_ms(gemms, repeats)
-    ours = median_ms(lambda: net.loss_and_grads(params, x, y), repeats)
     t_params = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
     t_x, t_y = torch.tensor(x, requires_grad=True), torch.tensor(y)
 
@@ -204,8 +216,11 @@ def large_row(net, dtype, repeats: int) -> list[str]:
 
     f = jax.jit(jax.value_and_grad(lambda p, xx: network_loss(net.spec, jax_grad.OPS, p, xx, y), argnums=(0, 1)))
     j_params, j_x = jax.device_put(params), jax.device_put(x)
-    return [dtype.name, f"{bound:.1f}", f"{ours:.1f}", f"{ours / bound:.2f}×", f"{median_ms(torch_step, repeats):.1f}",
-            f"{median_ms(lambda: jax.block_until_ready(f(j_params, j_x)), repeats):.1f}"]
+    runs = {"gemm": gemms, "reference": lambda: net.loss_and_grads(params, x, y), "torch": torch_step,
+            "jax": lambda: jax.block_until_ready(f(j_params, j_x))}
+    ms = interleaved(runs, repeats)
+    return [dtype.name, f"{ms['gemm']:.1f}", f"{ms['reference']:.1f}", f"{ms['reference'] / ms['gemm']:.2f}×",
+            f"{ms['torch']:.1f}", f"{ms['jax']:.1f}"]
 
 
 def large(repeats: int) -> list[str]:
