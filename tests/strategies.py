@@ -54,11 +54,6 @@ BOOLEANS = st.booleans()
 L2_STRENGTHS = st.floats(1e-3, 1.0)
 
 
-@functools.cache
-def values(dtype, low=-VALUE_RANGE, high=VALUE_RANGE):
-    return st.floats(low, high, width=np.dtype(dtype).itemsize * 8, allow_subnormal=False)
-
-
 @dataclass(frozen=True)
 class Fill:
     """How NumPy fills the arrays of one case: a seed, and the fraction of elements made special."""
@@ -333,17 +328,16 @@ def loss_cases(draw, kind, dtype):
     rng = fill.rng()
     z = uniform(rng, dtype, (n, k), special=fill.special)
     y = layer.targets(filler(rng, form, (n,), k, dtype), z, k)
-    dloss = draw(values(dtype))
-    return layer, z, y, dloss
+    return layer, z, y, uniform(rng, dtype, (), special=fill.special)[()]
 
 
 @st.composite
 def penalty_cases(draw, kind, dtype):
     """A penalty of `kind` with a drawn strength, 1 to 3 weight matrices W1, W2, ... and a random dloss."""
-    penalty = reference.PENALTIES[kind](draw(st.floats(0.0, 1.0)))
+    penalty = reference.PENALTIES[kind](draw(L2_STRENGTHS))
     count = draw(st.integers(1, 3))
     shapes = [(draw(sizes()), draw(sizes())) for _ in range(count)]
     fill = draw(fills())
     rng = fill.rng()
     weights = {f"W{i}": uniform(rng, dtype, shape, special=fill.special) for i, shape in enumerate(shapes, 1)}
-    return penalty, weights, draw(values(dtype))
+    return penalty, weights, uniform(rng, dtype, (), special=fill.special)[()]
