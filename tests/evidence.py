@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from agreement import FIXED, SAFETY
+
 DISTRIBUTIONS = {"NumPy": "numpy", "PyTorch": "torch", "JAX": "jax", "jaxlib": "jaxlib", "Hypothesis": "hypothesis"}
 
 
@@ -129,10 +131,13 @@ def markdown(report: dict, plotted: bool = True) -> str:
         f"- Python {report['python']}, " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()),
         f"- Hypothesis profile: {report['hypothesis_profile']}; seed: {report['hypothesis_seed']}",
         "",
-        "Each element is judged against its own bound (agreement.tolerance): float64 by atol 1e-12 + rtol 1e-9 ·",
-        "max|checker|, float32 by 16 · ε · (its rounding spread + max|checker|). 'not informative' counts the",
-        "examples whose float32 result carried no information (not judged); '0.1% visible' the share in which",
-        "a 0.1 % error would have shown; 'tolerance used' the largest |reference − checker| / bound.",
+        f"Each element is judged against its own bound (agreement.tolerance): float64 by atol {FIXED.atol:g} + "
+        f"rtol {FIXED.rtol:g} · max|checker|,",
+        f"float32 by {SAFETY:g} · (ε · (its rounding spread + max|checker|) + tiny). 'not informative' counts the "
+        "examples whose",
+        "result carried no information at that dtype (not judged); '0.1% visible' the share in which a 0.1 % error "
+        "would have",
+        "shown; 'tolerance used' the largest |reference − checker| / bound.",
         "",
     ]
     if report["failures"]:
@@ -178,7 +183,7 @@ def plot(report: dict) -> bytes:
                    for k, m in markers.items()]
         handles += [plt.Line2D([], [], linestyle="", marker="o", color=c, label=n) for n, c in colors.items()]
         handles.append(plt.Line2D([], [], linestyle="", marker="x", color="black", markersize=8, label="failed"))
-        ax.legend(handles=handles, fontsize=6, ncol=2, loc="lower left")
+        ax.legend(handles=handles, fontsize=6, ncol=1, loc="upper left", bbox_to_anchor=(1.0, 1.0))
         ax.set_yscale("log")
         ax.set_title(f"{dtype}: the share of its tolerance each gradient used at worst (1: the tolerance itself)")
         ax.set_xticks(range(len(groups)))
