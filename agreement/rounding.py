@@ -112,7 +112,17 @@ def network_spread(net, params, x, y, trials: int = TRIALS) -> dict[str, np.ndar
             loss, grads = _wrapped(net, wrap).loss_and_grads(params, x, y)
         return {"loss": loss, **grads}
 
-    return spread(run, trials)
+    out = spread(run, trials)
+    out["loss"] = np.maximum(out["loss"], _loss_terms(net.loss_layer, np.atleast_2d(x).shape[0], net.sizes[-1]))
+    return out
+
+
+def _loss_terms(loss, n: int, k: int) -> float:
+    """A loss sums N·K terms, each rounded inside the loss (exp, log1p, the log of a sum) where no
+    perturbation reaches: one ε of each, scaled as the loss scales them. A review found correct float32
+    losses failing without it: torch's binary cross-entropy at confident logits, and a softmax
+    cross-entropy near 0, where log(1 + δ) keeps one ε of absolute error however small the loss."""
+    return n * k * loss.scale(n)
 
 
 def layer_spread(part, inputs, d, y=None, trials: int = TRIALS) -> dict[str, np.ndarray]:
@@ -137,4 +147,8 @@ def layer_spread(part, inputs, d, y=None, trials: int = TRIALS) -> dict[str, np.
             dx, grads = step.backward(cache, d)
             return {"output": out, "x": dx, **grads}
 
-    return spread(run, trials)
+    out = spread(run, trials)
+    if y is not None:
+        z = np.atleast_2d(inputs["x"])
+        out["loss"] = np.maximum(out["loss"], _loss_terms(part, z.shape[0], z.shape[-1]))
+    return out

@@ -110,8 +110,8 @@ def judge(quantity: str, ours, theirs, checker: str, dtype, spread: Callable[[],
     size = np.maximum(np.abs(a), np.abs(b))
     informative = not (np.any(size > 0) and np.all(bound >= size))  # exact zeros on both sides are judged
     visible = bool(np.any(VISIBLE * np.abs(b) > 2 * bound))
-    if not np.all(np.isfinite(a)):
-        ok = False
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b)) and np.all(np.isfinite(bound))):
+        ok = False  # an infinite value, or a spread that overflowed, judges nothing: a failure, not a pass
     else:
         ok = bool(np.all(diff <= bound)) or not informative
     if ok:

@@ -113,3 +113,28 @@ def test_a_result_of_pure_noise_is_counted_not_judged_but_a_far_off_one_fails():
 def test_the_engine_says_what_does_not_match():
     assert "has shape (2,) in the reference but (3,) in c" in judge("W", np.ones(2), np.ones(3), "c", np.float64).message
     assert not judge("W", np.array([np.nan, 1.0]), np.ones(2), "c", np.float64).ok
+
+
+def test_an_infinite_value_or_spread_fails_instead_of_passing():
+    assert not judge("W", np.array([1.0, 2.0]), np.array([np.inf, 2.0]), "c", np.float64).ok
+    assert not judge("W", np.array([1.0, 5.0], np.float32), np.array([np.inf, 2.0], np.float32), "c", np.float32,
+                     spread=lambda: np.zeros(2)).ok
+    assert not judge("W", np.array([100.0], np.float32), np.array([1.0], np.float32), "c", np.float32,
+                     spread=lambda: np.array([np.inf])).ok
+
+
+@pytest.mark.checkers("torch", "jax", "oracle")
+@pytest.mark.parametrize("z", [7.0, 9.0, 15.0])
+def test_a_confident_float32_loss_passes_whichever_engine_computes_its_logs(z, checker):
+    # A cold review found these failing: torch's binary cross-entropy computes log(1 + e^-z) less precisely
+    # than the reference's log1p, and a softmax cross-entropy near 0 keeps one ε of log(1 + δ) per example.
+    net = reference.mlp(1, 2, hidden="identity", output="sigmoid", loss="binary_cross_entropy", reduction="sum")
+    params = {"W1": np.array([[z, -z]], np.float32), "b1": np.zeros(2, np.float32)}
+    case = strategies.Case(net, params, np.ones((1, 1), np.float32), np.array([[1.0, 0.0]], np.float32))
+    verdicts = _verdicts(case, checker)
+    assert all(v.ok for v in verdicts.values()), {q: v.message for q, v in verdicts.items() if not v.ok}
+    net = reference.mlp(1, 2, output="softmax", loss="cross_entropy")
+    params = {"W1": np.array([[z, -z]], np.float32), "b1": np.zeros(2, np.float32)}
+    case = strategies.Case(net, params, np.ones((1, 1), np.float32), np.array([0]))
+    verdicts = _verdicts(case, checker)
+    assert all(v.ok for v in verdicts.values()), {q: v.message for q, v in verdicts.items() if not v.ok}
