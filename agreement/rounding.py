@@ -21,8 +21,6 @@ example, the same whichever implementation is judged against it.
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 
 from reference import validate
@@ -74,15 +72,6 @@ class Jittered:
         return self._p(self._part.backward(self._p(cache), self._p(d)))
 
 
-def _wrapped(net, wrap):
-    """A copy of `net` with its layers, loss and penalties each as wrap(part)."""
-    out = copy.copy(net)
-    out.layers = tuple((wrap(layer), keys) for layer, keys in net.layers)
-    out.loss_layer = wrap(net.loss_layer)
-    out.penalties = tuple((wrap(penalty), keys) for penalty, keys in net.penalties)
-    return out
-
-
 def spread(compute, trials: int = TRIALS, seed: int = 0) -> dict[str, np.ndarray]:
     """Each element's spread under perturbation, per UNIT. `compute(wrap)` returns {name: array} in float64,
     with each part it runs wrapped as wrap(part)."""
@@ -109,7 +98,7 @@ def network_spread(net, params, x, y, trials: int = TRIALS) -> dict[str, np.ndar
 
     def run(wrap):
         with np.errstate(all="ignore"):
-            loss, grads = _wrapped(net, wrap).loss_and_grads(params, x, y)
+            loss, grads = net.with_parts(wrap).loss_and_grads(params, x, y)
         return {"loss": loss, **grads}
 
     out = spread(run, trials)

@@ -136,10 +136,4 @@ def apply(net: Network, name: str, only: int | None = None) -> Network:
         out.layers = tuple((_swap(layer, target, broken) if i == only else layer, keys)
                            for i, (layer, keys) in enumerate(net.layers))
         return out
-    out = _swap(net, target, broken)
-    if out is net:
-        out = copy.copy(net)
-    out.layers = tuple((_swap(layer, target, broken), keys) for layer, keys in net.layers)
-    out.loss_layer = _swap(net.loss_layer, target, broken)
-    out.penalties = tuple((_swap(penalty, target, broken), keys) for penalty, keys in net.penalties)
-    return out
+    return _swap(net, target, broken).with_parts(lambda part: _swap(part, target, broken))

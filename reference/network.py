@@ -12,6 +12,7 @@ its own framework's ops without touching any of the math here.
 
 from __future__ import annotations
 
+import copy
 from typing import NamedTuple
 
 import numpy as np
@@ -72,6 +73,15 @@ class Network:
 
     def __repr__(self):
         return self._call
+
+    def with_parts(self, replace) -> Network:
+        """A copy whose every layer, loss and penalty is replace(part): a known-wrong variant of some of them
+        (reference.mistakes), or each wrapped to perturb what it computes (agreement.rounding)."""
+        out = copy.copy(self)
+        out.layers = tuple((replace(layer), keys) for layer, keys in self.layers)
+        out.loss_layer = replace(self.loss_layer)
+        out.penalties = tuple((replace(penalty), keys) for penalty, keys in self.penalties)
+        return out
 
     def init(self, rng, dtype=np.float64) -> dict[str, np.ndarray]:
         """Each layer's own starting point (Glorot-uniform weights, zero biases), in float64 or float32."""
