@@ -22,18 +22,17 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 import reference
-from reference import validate
+from agreement import points
+from agreement.points import VALUE_RANGE, into_domain, target_forms, uniform  # shared with frameworks.check
 from reference.layers import LAYOUTS
 from reference.losses import REDUCTIONS
 from reference.network import OUTPUTS
 
 MAX_SIZE = 16
 MAX_HIDDEN = 4  # hidden layers, in the networks of drawn depth
-VALUE_RANGE = 2.0  # weights, inputs: |v| ≤ 2 keeps float32 rounding meaningful (see tolerances.py)
 DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 
-SPECIAL = (0.0, VALUE_RANGE, -VALUE_RANGE, 1e-3, -1e-3)
 # The fraction of every array's elements set to SPECIAL values, per case (Hypothesis shrinks it to 0).
 # At most a quarter: with half of all weights at 0 or ±2, deep float32 networks are mostly dead ReLUs
 # and saturated tanh units, whose gradients float32 cannot resolve at all (the ci profile found torch's
@@ -71,17 +70,6 @@ def fills(draw):
     return Fill(draw(SEEDS), draw(choice(SPECIAL_FRACTIONS)))
 
 
-def uniform(rng, dtype, shape, low=-VALUE_RANGE, high=VALUE_RANGE, special=0.0):
-    """A uniform array in [low, high], with a fraction `special` of its elements set to SPECIAL values
-    (those in the range)."""
-    a = rng.uniform(low, high, size=shape)
-    if special:
-        allowed = np.array([v for v in SPECIAL if low <= v <= high])
-        where = rng.random(shape) < special
-        a = np.where(where, rng.choice(allowed, size=shape), a)
-    return a.astype(dtype)
-
-
 def array(dtype, shape, low=-VALUE_RANGE, high=VALUE_RANGE):
     """An array strategy: a drawn fill, filled by NumPy."""
     return fills().map(lambda f: uniform(f.rng(), dtype, shape, low, high, f.special))
@@ -101,49 +89,6 @@ def batch_shapes(draw):
     if kind == "single":
         return ()
     return (draw(sizes(2)) if kind == "N ≥ 2" else 1,)
-
-
-TARGET_FORMS = {
-    "values": ("values",),  # regression targets in [0, 1]
-    "classes": ("labels", "one-hot", "probabilities"),
-    "binary": ("0/1 labels", "probabilities"),
-}
-
-
-def class_targets(rng, form, batch, classes, dtype):
-    """Integer labels, one-hot rows, or probability rows (soft labels), for `batch` examples."""
-    labels = rng.integers(0, classes, size=batch)
-    if form == "labels":
-        return labels
-    if form == "one-hot":
-        return np.eye(classes, dtype=dtype)[labels]
-    weights = rng.uniform(0.0, 1.0, size=batch + (classes,)) + 1e-3
-    return (weights / weights.sum(axis=-1, keepdims=True)).astype(dtype)
-
-
-def regression_targets(rng, form, batch, outputs, dtype):
-    return rng.uniform(0.0, 1.0, size=batch + (outputs,)).astype(dtype)
-
-
-def binary_targets(rng, form, batch, outputs, dtype):
-    """0/1 labels or probabilities, for K independent yes/no outputs."""
-    if form == "0/1 labels":
-        return rng.integers(0, 2, size=batch + (outputs,)).astype(dtype)
-    return rng.uniform(0.0, 1.0, size=batch + (outputs,)).astype(dtype)
-
-
-# A loss declares the form of its targets by the validation it runs on y; each form has a filler.
-TARGETS = {
-    validate.targets: ("values", regression_targets),
-    validate.class_targets: ("classes", class_targets),
-    validate.binary_targets: ("binary", binary_targets),
-}
-
-
-def target_forms(loss_layer):
-    """The forms of target that `loss_layer` takes, and the function that fills one."""
-    group, filler = TARGETS[type(loss_layer).targets]
-    return TARGET_FORMS[group], filler
 
 
 def _literal(a) -> str:
@@ -238,46 +183,11 @@ def networks(draw, family, square=False):
     return reference.mlp(*sizes_, hidden=hidden, output=output, loss=loss, **options)
 
 
-def in_domain(net, params, x) -> bool:
-    """Whether every layer's input lies in the layer's declared test domain (away from a kink)."""
-    h = np.atleast_2d(x)
-    with np.errstate(all="ignore"):
-        for layer, keys in net.layers:
-            if not _inside(layer.domain, h):
-                return False
-            h, _ = layer.forward({local: params[key] for local, key in keys.items()}, h)
-    return True
-
-
-def _gap(domain, h):
-    return domain.margin * max(1.0, float(np.max(np.abs(h), initial=0.0)))
-
-
-def _inside(domain, h) -> bool:
-    gap = _gap(domain, h)
-    return all(np.all(np.abs(h - point) >= gap) for point in domain.avoid)
-
-
-def into_domain(domain, h):
-    """h with every element closer than the margin to an avoided point moved out to the margin."""
-    gap = _gap(domain, h)
-    for point in domain.avoid:
-        near = np.abs(h - point) < gap
-        h = np.where(near, point + np.copysign(gap, h - point), h).astype(h.dtype)
-    return h
-
-
 def fill_case(net, batch, form, fill: Fill, dtype, family="", attempts=50):
-    """The params, x and y of one case, from the fill's seed; refilled (from the same generator) until
-    every layer's input lies in its declared domain, or None after `attempts` tries."""
-    rng = fill.rng()
-    _, filler = target_forms(net.loss_layer)
-    for _ in range(attempts):
-        params = {key: uniform(rng, dtype, shape, special=fill.special) for key, shape in net.param_shapes.items()}
-        x = uniform(rng, dtype, batch + (net.sizes[0],), special=fill.special)
-        if in_domain(net, params, x):
-            return Case(net, params, x, filler(rng, form, batch, net.sizes[-1], dtype), family)
-    return None
+    """The params, x and y of one case, from the fill's seed, with every layer's input in its declared
+    domain (agreement.points.fill), or None after `attempts` tries."""
+    point = points.fill(net, batch, form, fill.rng(), dtype, fill.special, attempts)
+    return None if point is None else Case(net, *point, family)
 
 
 @functools.cache

@@ -1,0 +1,156 @@
+"""The points a network is checked at, shared by the test suite and `python -m frameworks.check`.
+
+A point is drawn from a seed: NumPy fills the params, x and the targets, uniform in ±VALUE_RANGE
+with a fraction of SPECIAL values (0, ±2, ±1e-3) mixed in, and refills until every layer's input
+lies in the layer's declared domain (reference.Domain: away from a kink such as ReLU's at 0, where
+two correct engines may legitimately take different sides). `shorten` makes a failing point short:
+zeros and few digits, each change kept only while the failure holds and the point stays in its
+domains, so that a shortened point never sits on a kink either.
+
+    rng = np.random.default_rng(seed)
+    params, x, y = fill(net, (N,), "one-hot", rng, np.float64)     # or None: no draw in the domain
+    arrays = shorten({**params, "x": x}, fails=..., allowed=...)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from reference import validate
+
+VALUE_RANGE = 2.0  # weights, inputs: |v| ≤ 2 keeps float32 rounding meaningful (agreement.tolerance)
+SPECIAL = (0.0, VALUE_RANGE, -VALUE_RANGE, 1e-3, -1e-3)
+
+
+def uniform(rng, dtype, shape, low=-VALUE_RANGE, high=VALUE_RANGE, special=0.0):
+    """A uniform array in [low, high], with a fraction `special` of its elements set to SPECIAL values
+    (those in the range)."""
+    a = rng.uniform(low, high, size=shape)
+    if special:
+        allowed = np.array([v for v in SPECIAL if low <= v <= high])
+        where = rng.random(shape) < special
+        a = np.where(where, rng.choice(allowed, size=shape), a)
+    return a.astype(dtype)
+
+
+TARGET_FORMS = {
+    "values": ("values",),  # regression targets in [0, 1]
+    "classes": ("labels", "one-hot", "probabilities"),
+    "binary": ("0/1 labels", "probabilities"),
+}
+
+
+def class_targets(rng, form, batch, classes, dtype):
+    """Integer labels, one-hot rows, or probability rows (soft labels), for `batch` examples."""
+    labels = rng.integers(0, classes, size=batch)
+    if form == "labels":
+        return labels
+    if form == "one-hot":
+        return np.eye(classes, dtype=dtype)[labels]
+    weights = rng.uniform(0.0, 1.0, size=batch + (classes,)) + 1e-3
+    return (weights / weights.sum(axis=-1, keepdims=True)).astype(dtype)
+
+
+def regression_targets(rng, form, batch, outputs, dtype):
+    return rng.uniform(0.0, 1.0, size=batch + (outputs,)).astype(dtype)
+
+
+def binary_targets(rng, form, batch, outputs, dtype):
+    """0/1 labels or probabilities, for K independent yes/no outputs."""
+    if form == "0/1 labels":
+        return rng.integers(0, 2, size=batch + (outputs,)).astype(dtype)
+    return rng.uniform(0.0, 1.0, size=batch + (outputs,)).astype(dtype)
+
+
+# A loss declares the form of its targets by the validation it runs on y; each form has a filler.
+TARGETS = {
+    validate.targets: ("values", regression_targets),
+    validate.class_targets: ("classes", class_targets),
+    validate.binary_targets: ("binary", binary_targets),
+}
+
+
+def target_forms(loss_layer):
+    """The forms of target that `loss_layer` takes, and the function that fills one."""
+    group, filler = TARGETS[type(loss_layer).targets]
+    return TARGET_FORMS[group], filler
+
+
+def _gap(domain, h):
+    return domain.margin * max(1.0, float(np.max(np.abs(h), initial=0.0)))
+
+
+def _inside(domain, h) -> bool:
+    gap = _gap(domain, h)
+    return all(np.all(np.abs(h - point) >= gap) for point in domain.avoid)
+
+
+def in_domain(net, params, x) -> bool:
+    """Whether every layer's input lies in the layer's declared test domain (away from a kink)."""
+    h = np.atleast_2d(x)
+    with np.errstate(all="ignore"):
+        for layer, keys in net.layers:
+            if not _inside(layer.domain, h):
+                return False
+            h, _ = layer.forward({local: params[key] for local, key in keys.items()}, h)
+    return True
+
+
+def into_domain(domain, h):
+    """h with every element closer than the margin to an avoided point moved out to the margin."""
+    gap = _gap(domain, h)
+    for point in domain.avoid:
+        near = np.abs(h - point) < gap
+        h = np.where(near, point + np.copysign(gap, h - point), h).astype(h.dtype)
+    return h
+
+
+def fill(net, batch, form, rng, dtype, special=0.0, attempts=50):
+    """(params, x, y) of one point of `net` for `batch` examples ((N,), or () for one 1-D example) and
+    targets of `form`, refilled from `rng` until every layer's input lies in its domain; None after
+    `attempts` tries."""
+    _, filler = target_forms(net.loss_layer)
+    for _ in range(attempts):
+        params = {key: uniform(rng, dtype, shape, special=special) for key, shape in net.param_shapes.items()}
+        x = uniform(rng, dtype, batch + (net.sizes[0],), special=special)
+        if in_domain(net, params, x):
+            return params, x, filler(rng, form, batch, net.sizes[-1], dtype)
+    return None
+
+
+BUDGET = 600  # evaluations at most: a few seconds, and only once, on the failure reported
+
+
+def _rounded(value: float, digits: int) -> float:
+    return float(f"{value:.{digits}g}")
+
+
+def shorten(arrays: dict, fails, allowed=lambda arrays: True, budget: int = BUDGET) -> dict:
+    """`arrays` with as many zeros and as few digits as keep `fails(arrays)` and `allowed(arrays)` true:
+    each whole array at zero first, then each element at zero, then at 1, 2 or 3 significant digits."""
+    arrays = dict(arrays)
+    evaluations = 0
+
+    def attempt(key, value) -> bool:
+        nonlocal evaluations
+        evaluations += 1
+        trial = {**arrays, key: value}
+        if allowed(trial) and fails(trial):
+            arrays[key] = value
+            return True
+        return False
+
+    for key in list(arrays):
+        if evaluations < budget and np.any(arrays[key]):
+            attempt(key, np.zeros_like(arrays[key]))
+    for key in list(arrays):
+        for index in np.ndindex(np.shape(arrays[key])):
+            original = float(arrays[key][index])
+            for target in (0.0, *(_rounded(original, d) for d in (1, 2, 3))):
+                if evaluations >= budget or target == original:
+                    break
+                value = np.array(arrays[key], copy=True)
+                value[index] = target
+                if attempt(key, value):
+                    break
+    return arrays
