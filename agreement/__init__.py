@@ -9,7 +9,8 @@ agreement.tolerance holds the model and its reasoning; agreement.rounding estima
 element of each quantity of one example, how far honest rounding can move it.
 """
 
+from .compare import compare
 from .rounding import Jittered, layer_spread, network_spread, spread
 from .tolerance import FIXED, SAFETY, Tolerance, Verdict, judge
 
-__all__ = ["FIXED", "SAFETY", "Jittered", "Tolerance", "Verdict", "judge", "layer_spread", "network_spread", "spread"]
+__all__ = ["FIXED", "SAFETY", "Jittered", "Tolerance", "Verdict", "compare", "judge", "layer_spread", "network_spread", "spread"]

@@ -14,8 +14,8 @@ import copy
 
 import numpy as np
 
-from .layers import Dense, ReLU, Sigmoid, Tanh
-from .losses import L2, SoftmaxCrossEntropy, _Loss
+from .layers import Dense, ReLU, Sigmoid, Tanh, sigmoid
+from .losses import L2, SoftmaxCrossEntropy, _Loss, log_sigmoid
 from .network import Network
 
 
@@ -27,6 +27,25 @@ class SigmoidWithoutDerivative(Sigmoid):
 class SigmoidValueAsDerivative(Sigmoid):
     def derivative(self, z, a):
         return a  # σ(z) where σ′(z) = σ(z)(1 − σ(z)) belongs
+
+
+class SigmoidDerivativeAtZ(Sigmoid):
+    def derivative(self, z, a):
+        return z * (1 - z)  # the helper σ′(s) = s(1 − s), which expects s = σ(z), handed z itself
+
+
+class SigmoidDerivativeTwice(Sigmoid):
+    def derivative(self, z, a):
+        return (a * (1 - a)) ** 2  # ⊙ σ′(z) applied twice
+
+
+class SoftmaxCrossEntropyWithSigmoid(SoftmaxCrossEntropy):
+    def forward(self, z, y):
+        s = self.scale(len(z))
+        return -s * np.sum(y * log_sigmoid(z)), (sigmoid(z), y, s)  # ŷ = σ(z) where softmax(z) belongs
+
+    def predict(self, z):
+        return sigmoid(z)
 
 
 class ReLUPassingNegatives(ReLU):
@@ -89,6 +108,11 @@ def _mixed(base, mixin):
 MISTAKES = {
     "missing_sigmoid_derivative": ("missing the sigmoid derivative σ′", Sigmoid, SigmoidWithoutDerivative),
     "sigmoid_instead_of_derivative": ("σ used instead of σ′", Sigmoid, SigmoidValueAsDerivative),
+    "sigmoid_derivative_at_z": ("σ′ evaluated at z instead of σ(z): z(1 − z) where σ(z)(1 − σ(z)) belongs",
+                                Sigmoid, SigmoidDerivativeAtZ),
+    "sigmoid_derivative_twice": ("σ′ applied twice", Sigmoid, SigmoidDerivativeTwice),
+    "sigmoid_output_for_softmax": ("a sigmoid output where the softmax belongs: ŷ = σ(z) in the loss and in ŷ − y",
+                                   SoftmaxCrossEntropy, SoftmaxCrossEntropyWithSigmoid),
     "transposed_weight": ("transposed: W used where Wᵀ belongs in the backward", Dense, DenseTransposedWeight),
     "bias_not_summed": ("bias gradient not summed over the batch (averaged)", Dense, DenseBiasNotSummed),
     "missing_mean_factor": ("missing 1/N (mean over the batch)", _Loss, LossWithoutMeanFactor),

@@ -8,7 +8,7 @@ import functools
 import numpy as np
 
 import frameworks
-from agreement import judge, network_spread
+from agreement import compare, network_spread
 from reference import mistakes
 from tests import report, shrink
 
@@ -25,25 +25,15 @@ def once(compute):
 
 def disagreements(subject: str, checker_name: str, dtype, ours: dict, theirs: dict, *, spread=None,
                   table=True) -> list[str]:
-    """What disagrees between `theirs` and `ours`, one line per quantity, by agreement.judge; `spread`
+    """What disagrees between `theirs` and `ours`, one line per quantity, by agreement.compare; `spread`
     returns the rounding spreads {quantity: array} of this example (agreement.rounding) when asked.
     Each verdict is recorded for the run's table when `table`."""
-    dtype = np.dtype(dtype)
-    failures = []
-    for quantity, value in theirs.items():
-        if quantity not in ours:
-            failures.append(f"{quantity} is missing from the reference's result")
-            continue
-        verdict = judge(quantity, ours[quantity], value, checker_name, dtype,
-                        spread=None if spread is None else functools.partial(lambda q: spread()[q], quantity))
-        message = verdict.message
-        if message is None and quantity != "loss" and np.asarray(ours[quantity]).dtype != dtype:
-            message = f"{quantity} came back as {np.asarray(ours[quantity]).dtype} for {dtype} inputs"
-            verdict = verdict._replace(ok=False, message=message)
+    failures = [f"{quantity} is missing from the reference's result" for quantity in theirs if quantity not in ours]
+    for quantity, verdict in compare(ours, theirs, checker_name, dtype, spread=spread).items():
         if table:
-            report.record((subject, checker_name, dtype.name, quantity), verdict)
-        if message:
-            failures.append(message)
+            report.record((subject, checker_name, np.dtype(dtype).name, quantity), verdict)
+        if verdict.message:
+            failures.append(verdict.message)
     return failures
 
 

@@ -1,0 +1,166 @@
+"""A student's code, loaded and called so that nothing it does can break the check.
+
+    target = load("q2_neural.py:forward_backward_prop")      # or raises Crash (it failed to import)
+    result, changed = call(target.obj, data, labels, params, dimensions, timeout=10)
+
+Whatever the code does, the caller gets a value or a Crash: an exception it raised (with the
+student's own frame: file, line and code), SystemExit, or no return within the time limit. Its
+prints go to stderr, so that `--json` keeps stdout to itself, and its floating-point warnings are
+silenced (an overflow shows in the values it returns). `call` also says which of its arguments
+it changed in place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import linecache
+import signal
+import sys
+import threading
+import traceback
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass
+class Crash(Exception):
+    """The student's code raised, exited or hung: what, where (its own innermost frame) and on what."""
+
+    what: str  # "ZeroDivisionError: division by zero", "did not return within 10 s"
+    where: str = ""  # "q1_softmax.py, line 12: x = x - np.max(x, axis=1)"
+    inputs: str = ""  # "data (3, 10), labels (3, 10), params (115,)"
+
+    def __str__(self):
+        text = self.what
+        if self.where:
+            text += f", at {self.where}"
+        if self.inputs:
+            text += f", called with {self.inputs}"
+        return text
+
+
+class TimedOut(BaseException):
+    """Raised inside the student's code when its time is up (a BaseException: `except Exception` in the
+    student's code does not swallow it)."""
+
+
+@dataclass
+class Target:
+    file: Path
+    name: str
+    obj: object
+
+
+def _student_frame(tb, directory: Path) -> str:
+    """The innermost frame of the traceback in a file under the student's directory (their helpers
+    included), as "file, line N: code"; else the innermost frame of all."""
+    frames = traceback.extract_tb(tb)
+    own = [f for f in frames if Path(f.filename).resolve().is_relative_to(directory)]
+    frame = (own or frames or [None])[-1]
+    if frame is None:
+        return ""
+    code = (frame.line or linecache.getline(frame.filename, frame.lineno)).strip()
+    return f"{Path(frame.filename).name}, line {frame.lineno}: {code}"
+
+
+def describe(value) -> str:
+    """A short description of an argument: its shape, or its type and length."""
+    if isinstance(value, np.ndarray):
+        return f"{value.shape}" if value.dtype.kind == "f" else f"{value.shape} {value.dtype}"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {describe(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return repr(list(value)) if len(value) <= 4 else f"{type(value).__name__} of {len(value)}"
+    return repr(value)
+
+
+@contextlib.contextmanager
+def _time_limit(seconds):
+    """TimedOut in the student's code after `seconds` (main thread only; elsewhere no limit is set here,
+    and the class report's per-file process limit applies)."""
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise TimedOut
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@contextlib.contextmanager
+def guarded(directory: Path, timeout=None, inputs: str = ""):
+    """Run the student's code inside: its prints to stderr, its warnings off, anything it raises as a Crash."""
+    try:
+        with contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings(), np.errstate(all="ignore"), \
+                _time_limit(timeout):
+            warnings.simplefilter("ignore")
+            yield
+    except TimedOut:
+        raise Crash(f"did not return within {timeout:g} s (an infinite loop?)", inputs=inputs) from None
+    except (Exception, SystemExit) as err:  # SystemExit too: a student's sys.exit() is theirs, not ours
+        what = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+        raise Crash(what, _student_frame(err.__traceback__, directory), inputs) from None
+
+
+def load(target: str, timeout=None) -> Target:
+    """FILE.py:NAME, imported with its own folder first on sys.path (students import their own helpers:
+    `from q2_sigmoid import sigmoid`). ValueError for a missing file or name; Crash when it fails to import."""
+    path, sep, name = target.rpartition(":")
+    if not sep or not path or not name:
+        raise ValueError(f"expected FILE.py:NAME, got {target!r}")
+    file = Path(path).resolve()
+    if not file.is_file():
+        raise ValueError(f"{path}: no such file")
+    folder = str(file.parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    spec = importlib.util.spec_from_file_location(f"_checked_{file.stem}", file)
+    module = importlib.util.module_from_spec(spec)
+    with guarded(file.parent, timeout):
+        spec.loader.exec_module(module)
+    obj = getattr(module, name, None)
+    if not callable(obj):
+        raise ValueError(f"{path} has no function or class {name!r}")
+    return Target(file, name, obj)
+
+
+def _snapshot(value):
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, dict):
+        return {k: _snapshot(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_snapshot(v) for v in value)
+    return value
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return isinstance(b, (list, tuple)) and len(a) == len(b) and all(_same(u, v) for u, v in zip(a, b, strict=True))
+    return True
+
+
+def call(target: Target, function, arguments: dict, timeout=None, **keywords):
+    """function(*arguments.values(), **keywords) under `guarded`; (result, names of the arguments it
+    changed in place)."""
+    before = {name: _snapshot(value) for name, value in arguments.items()}
+    inputs = ", ".join(f"{name} {describe(value)}" for name, value in arguments.items())
+    with guarded(target.file.parent, timeout, inputs):
+        result = function(*arguments.values(), **keywords)
+    changed = [name for name, value in arguments.items() if not _same(before[name], value)]
+    return result, changed
