@@ -118,6 +118,22 @@ def fill(net, batch, form, rng, dtype, special=0.0, attempts=50):
     return None
 
 
+def literal(a, float64_plain=False) -> str:
+    """Code for the array: each float in the shortest digits that give back the same value in its dtype
+    (without the dtype for float64, NumPy's default, when `float64_plain`)."""
+    a = np.asarray(a)
+    if a.dtype.kind != "f":
+        return f"np.array({a.tolist()!r})" if float64_plain and a.dtype.kind == "i" else \
+            f"np.array({a.tolist()!r}, dtype=np.{a.dtype.name})"
+
+    def nested(b) -> str:  # str() of a NumPy float is the shortest that round-trips in its own dtype
+        return repr(float(str(b[()]))) if b.ndim == 0 else "[" + ", ".join(nested(row) for row in b) + "]"
+
+    if float64_plain and a.dtype == np.float64:
+        return f"np.array({nested(a)})"
+    return f"np.array({nested(a)}, dtype=np.{a.dtype.name})"
+
+
 BUDGET = 600  # evaluations at most: a few seconds, and only once, on the failure reported
 
 

@@ -1,309 +1,190 @@
-"""Check your own backward pass: python -m frameworks.check FILE.py:FUNCTION --network NAME --sizes D,H,K
+"""Check a student's backward pass against an independent checker, as their assignment calls it.
 
-FUNCTION is called like net.loss_and_grads: FUNCTION(params, x, y) -> (loss, grads), with params
-{"W1", "b1", "W2", "b2"} in the chosen layout, x (N, D) and y as that network takes it (one-hot
-rows for sigmoid_softmax_ce, (N, K) targets for sigmoid_mse). Hypothesis draws random weights,
-batches and targets; each result is compared with an independent checker (PyTorch if installed,
-else the numerical oracle). Gradients the function does not return are skipped, and said so.
+    python -m frameworks.check q2_neural.py:forward_backward_prop --preset cs224n-q2
+    python -m frameworks.check neural_net.py:TwoLayerNet --preset cs231n-two-layer [--reg 0.1]
+    python -m frameworks.check mine.py:loss_and_grads --network mlp --sizes 4,10,3 --hidden relu \\
+        --output softmax --loss cross_entropy --l2 0.01 [--dtype float32]
+    python -m frameworks.check 'submissions/*/q2_neural.py:forward_backward_prop' --preset cs224n-q2 --report class/
 
-On a failure it prints the smallest failing example Hypothesis found, the wrong gradient, and a
-diagnosis when the wrong gradients equal those of one of the classic mistakes (the known-wrong
-variants in reference/mistakes.py that the suite's power test uses, made everywhere they apply
-or in one layer alone), found by computing those variants at the same points and comparing; or a
-weight gradient equal to the right one transposed, or a bias gradient equal to the right one
-before its sum over the batch. Where none matches it says so. Exit status: 0 pass, 1 fail, 2 usage.
-The right gradients come from the checker alone, and the verdict from the suite's own comparison
-engine (agreement/); the reference's code runs only as those known-wrong variants, to name the
-mistake, and, where the float64 rule alone would fail, to measure how far honest rounding moves
-each element at that point (agreement.rounding), so that correct code is never failed by rounding.
+Hypothesis draws random points (sizes up to the preset's, batches of 1 to 8, weights and inputs in
+[-2, 2], every ReLU input off its kink); each of the student's results is judged against the
+checker's (torch if installed, else the numerical oracle) by the suite's own engine (agreement/).
+A failure prints the smallest failing call, what is wrong there, which gradients are right and
+which step of the chain is implicated, and the mistakes named (frameworks.diagnose). --json prints
+one JSON object and nothing else. Exit status: 0 pass, 1 fail (or the code could not be checked),
+2 usage error. With a pattern or --report, every file matched is checked in its own process
+(frameworks.classroom).
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
-import importlib.util
+import dataclasses
+import json
 import sys
-import traceback
-from pathlib import Path
 
 import numpy as np
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 
 import frameworks
-from agreement import FIXED, judge, network_spread
+from frameworks import presets, submission, verify
 
-SPARE_POINTS = 3  # random points, besides the failing one, where a diagnosis must also hold
-
-
-def load_function(target: str):
-    """FILE.py:FUNCTION -> the function."""
-    path, sep, name = target.rpartition(":")
-    if not sep or not path or not name:
-        raise ValueError(f"expected FILE.py:FUNCTION, got {target!r}")
-    file = Path(path)
-    if not file.is_file():
-        raise ValueError(f"{path}: no such file")
-    spec = importlib.util.spec_from_file_location(f"_checked_{file.stem}", file)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    function = getattr(module, name, None)
-    if not callable(function):
-        raise ValueError(f"{path} has no function {name!r}")
-    return function
+DEFAULT_REG = 0.1  # the positive reg at which CS231n code is checked when --reg is not given
 
 
-class WrongResult(Exception):
-    """The function's result disagrees with the checker's (not an AssertionError, which the user's own
-    code may raise)."""
+def describe(args, preset) -> str:
+    if preset.name == "function":
+        return f"{args.target} as {preset.network(preset.sizes, {})!r}"
+    kind = ("sigmoid hidden layer, softmax, cross-entropy" if preset.name == "cs224n-q2"
+            else "ReLU hidden layer, softmax, mean cross-entropy, L2 on W1 and W2")
+    return f"{args.target}, preset {preset.name} ({kind}; sizes {','.join(map(str, preset.sizes))})"
 
 
-def _floats(low=-2.0, high=2.0):
-    return st.floats(low, high, allow_subnormal=False)
-
-
-@st.composite
-def points(draw, net, one_hot: bool):
-    """Random params, a batch x (N ≥ 2, so that 1/N and sums over the batch show) and targets."""
-    params = {k: draw(arrays(np.float64, shape, elements=_floats(), fill=st.nothing()))
-              for k, shape in net.param_shapes.items()}
-    n, k = draw(st.integers(2, 8)), net.sizes[-1]
-    x = draw(arrays(np.float64, (n, net.sizes[0]), elements=_floats(), fill=st.nothing()))
-    if one_hot:
-        y = np.eye(k)[draw(arrays(np.int64, (n,), elements=st.integers(0, k - 1)))]
+def text(result: verify.Result, checker: str) -> list[str]:
+    """The report for a person."""
+    lines = [f"{result.verdict}: {result.described} against the {checker} checker"]
+    for convention, value in result.conventions.items():
+        lines.append(f"  convention: {convention} {value}")
+    if result.verdict == "ERROR":
+        return lines + [f"  {line}" for line in result.wrong]
+    if result.verdict == "PASS":
+        lines += [f"  {run}, each agreeing to the suite's tolerance (agreement.tolerance)" for run in result.runs]
+        lines.append(f"  checked: {', '.join(result.checked)}")
+        if result.skipped:
+            lines.append(f"  not returned by your code, so not checked: {', '.join(result.skipped)}")
+        return lines + [f"  note: {note}" for note in result.notes]
+    lines += [f"  {run}" for run in result.runs]
+    lines += ["", "The smallest failing call found (values shortened while it fails):"]
+    lines += [f"  {line}" for line in result.example]
+    lines += ["", "What is wrong there:", *(f"  {line}" for line in result.wrong)]
+    if result.skipped:
+        lines.append(f"  (not checked, not returned by your code: {', '.join(result.skipped)})")
+    if result.where:
+        lines += ["", f"Where: {result.where}"]
+    if result.diagnoses:
+        lines += ["", "Diagnosis (each holds at the failing call and at spare random points of other batch sizes):"]
+        lines += [f"  {line}" for line in result.diagnoses]
     else:
-        y = draw(arrays(np.float64, (n, k), elements=_floats(0.0, 1.0), fill=st.nothing()))
-    return params, x, y
+        lines += ["", "Diagnosis: none of the known mistakes matches; compare your formulas with",
+                  "  python -m reference explain"]
+    return lines + [f"  note: {note}" for note in result.notes]
 
 
-def _random_point(net, one_hot: bool, seed: int):
-    rng = np.random.default_rng(seed)
-    params = {k: rng.uniform(-2, 2, size=shape) for k, shape in net.param_shapes.items()}
-    x = rng.uniform(-2, 2, size=(5, net.sizes[0]))
-    y = np.eye(net.sizes[-1])[rng.integers(0, net.sizes[-1], 5)] if one_hot else rng.uniform(0, 1, (5, net.sizes[-1]))
-    return params, x, y
-
-
-def _close(a, b, spread=None) -> bool:
-    """The suite's own verdict (agreement.judge) on the user's a against the right b, both float64; `spread`
-    gives the example's rounding spread where the fixed float64 rule alone would fail."""
-    a, b = np.asarray(a), np.asarray(b)
-    return a.shape == b.shape and judge("", a, b, "checker", np.float64, spread=spread).ok
-
-
-def _call(function, params, x, y):
-    result = function({k: v.copy() for k, v in params.items()}, x.copy(), y.copy())
-    if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict)):
-        raise TypeError(f"the function must return (loss, grads) with grads a dict; got {type(result).__name__}")
-    return float(result[0]), {k: np.asarray(v) for k, v in result[1].items()}
-
-
-def compare(theirs_loss, theirs, ours_loss, ours, spread=None) -> list[str]:
-    """What is wrong in the user's result (ours) against the checker's (theirs): one line each. `spread`
-    gives the example's rounding spreads {quantity: array} when asked (agreement.rounding)."""
-    def spread_of(key):
-        return None if spread is None else (lambda: spread()[key])
-
-    wrong = []
-    if not _close(ours_loss, theirs_loss, spread_of("loss")):
-        wrong.append(f"loss: yours {ours_loss!r}, expected {theirs_loss!r}")
-    for key, expected in theirs.items():
-        if key not in ours:
-            continue
-        got = ours[key]
-        if got.shape != expected.shape:
-            wrong.append(f"{key} has shape {got.shape}, expected {expected.shape}")
-        elif not _close(got, expected, spread_of(key)):
-            i = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape)
-            index = tuple(int(j) for j in i)
-            wrong.append(f"{key} is wrong: at index {index} yours {got[i]:.10g}, expected {expected[i]:.10g} "
-                         f"(largest difference {np.max(np.abs(got - expected)):.3g})")
-    return wrong
-
-
-def _matches(candidate, ours, keys) -> bool:
-    return all(key in candidate and _close(ours[key], candidate[key]) for key in keys)
-
-
-def _where(net, index) -> str:
-    """Where layer `index` sits, in the params' names: "the sigmoid after W1", "the dense layer W2"."""
-    dense = sum(1 for layer, _ in net.layers[: index + 1] if layer.kind == "dense")
-    kind = net.layers[index][0].kind
-    return f"the dense layer W{dense}" if kind == "dense" else f"the {kind} after W{dense}"
-
-
-def _variants(net, mistakes):
-    """(description, broken network) for every classic mistake: made everywhere it applies, and, where
-    it applies in more than one layer, in each of those layers alone."""
-    for name, (description, _, _) in mistakes.MISTAKES.items():
-        if name == "scaled_by_1.001" or not mistakes.applies(net, name):
-            continue
-        yield description, mistakes.apply(net, name)
-        where = mistakes.places(net, name)
-        if len(where) > 1:
-            for index in where:
-                yield f"{description} (only in {_where(net, index)})", mistakes.apply(net, name, only=index)
-
-
-def diagnose(net, function, failing, one_hot: bool, truth) -> list[str]:
-    """The classic mistakes whose known-wrong variant gives the user's gradients, at the failing point
-    and at SPARE_POINTS random points (so that a coincidence at one degenerate point does not count)."""
-    from reference import mistakes
-
-    pts = [failing, *(_random_point(net, one_hot, seed) for seed in range(SPARE_POINTS))]
-    rights = [truth(*point) for point in pts]
-    yours = [_call(function, *point)[1] for point in pts]
-    found = []
-    for description, broken in _variants(net, mistakes):
-        ok = True
-        for point, right, ours in zip(pts, rights, yours, strict=True):
-            try:
-                _, theirs = broken.loss_and_grads(*point)
-            except ValueError:  # the variant cannot run here (W for Wᵀ on a non-square weight)
-                ok = False
-                break
-            wrong = [k for k in ours if k in right and not _close(ours[k], right[k])]
-            if not wrong or not _matches(theirs, ours, wrong):
-                ok = False
-                break
-        if ok:
-            found.append(description)
-    return found + _layout_slips(pts, rights, yours)
-
-
-def _layout_slips(pts, rights, yours) -> list[str]:
-    """Two slips found by comparing with the right gradient rearranged, not by a variant: a weight
-    gradient that is the right one transposed, and a bias gradient left with one row per example."""
-    transposed, unsummed = {}, {}
-    for (_, x, _), right, ours in zip(pts, rights, yours, strict=True):
-        n = len(x)
-        for key, got in ours.items():
-            expected = right.get(key)
-            if expected is None or _close(got, expected):
-                continue
-            is_t = got.ndim == 2 and got.T.shape == expected.shape and _close(got.T, expected)
-            transposed[key] = transposed.get(key, True) and is_t
-            per_row = n > 1 and got.shape == (n, *expected.shape) and _close(got.sum(axis=0), expected)
-            unsummed[key] = unsummed.get(key, True) and per_row
-    found = []
-    if any(transposed.values()):
-        found.append(f"transposed: your {', '.join(k for k, v in transposed.items() if v)} is the right gradient "
-                     "transposed")
-    if any(unsummed.values()):
-        found.append(f"bias gradient not summed over the batch: your {', '.join(k for k, v in unsummed.items() if v)} "
-                     "has one row per example; the right one is their sum")
-    return found
-
-
-def _literal(a) -> str:
-    return f"np.array({np.asarray(a).tolist()!r})"
-
-
-def run(function, net, checker: str, examples: int, out=print) -> int:
-    """Run the property; print what was checked (0) or the failure with a diagnosis (1)."""
-    one_hot = net.loss_layer.kind == "softmax_cross_entropy"
-    module = frameworks.load(checker)
-    state = {"skipped": None, "failing": None, "wrong": None}
-
-    # No "explain" phase: its extra runs cost seconds and add nothing this report prints.
-    @settings(max_examples=examples, deadline=None, database=None, derandomize=True, print_blob=False,
-              phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-    @given(point=points(net, one_hot))
-    def property_(point):
-        params, x, y = point
-        ours_loss, ours = _call(function, params, x, y)
-        theirs_loss, theirs = module.loss_and_grads(net.spec, params, x, y)
-        extra = set(ours) - set(theirs)
-        if extra:
-            raise TypeError(f"the function returned gradients for unknown keys {sorted(extra)}; "
-                            f"expected some of {list(theirs)}")
-        state["skipped"] = [k for k in theirs if k not in ours]
-        wrong = compare(theirs_loss, theirs, ours_loss, ours,
-                        spread=functools.cache(lambda: network_spread(net, params, x, y)))
-        if wrong:
-            state["failing"], state["wrong"] = point, wrong
-            raise WrongResult("\n".join(wrong))
-
-    described = f"{net!r} against the {checker} checker"
+def check(target, preset_list, checker, examples, dtype=np.float64, timeout=None, described="") -> verify.Result:
+    """Load (a path "FILE.py:NAME" or a submission.Target) and check; never raises for the student's doing."""
     try:
-        property_()
-    except WrongResult:
-        params, x, y = state["failing"]
-        out(f"FAIL: {described}")
-        out("")
-        out("The smallest failing example Hypothesis found:")
-        for key, value in params.items():
-            out(f"  params[{key!r}] = {_literal(value)}")
-        out(f"  x = {_literal(x)}")
-        out(f"  y = {_literal(y)}")
-        out("")
-        out("What is wrong there:")
-        for line in state["wrong"]:
-            out(f"  {line}")
-        if state["skipped"]:
-            out(f"  (not checked, not returned by your function: {', '.join(state['skipped'])})")
-        out("")
-        found = diagnose(net, function, state["failing"], one_hot,
-                         truth=lambda params, x, y: module.loss_and_grads(net.spec, params, x, y)[1])
-        if found:
-            out("Diagnosis (your wrong gradients equal those of this known mistake, here and at 3 other random points):")
-            for description in found:
-                out(f"  {description}")
-        else:
-            out("Diagnosis: none of the classic mistakes matches your gradients; compare your formulas with")
-            out(f"  python -m reference explain {net.name} --sizes {','.join(map(str, net.sizes))} --layout {net.layout}")
-        return 1
-    checked = ["loss", *(k for k in [*net.param_shapes, "x"] if k not in state["skipped"])]
-    out(f"PASS: {described}")
-    out(f"  {examples} random examples (weights and inputs in [-2, 2], batches of 2 to 8), each agreeing to "
-        f"the suite's tolerance (agreement.tolerance: rtol {FIXED.rtol:g}, atol {FIXED.atol:g} in float64)")
-    out(f"  checked: {', '.join(checked)}")
-    if state["skipped"]:
-        out(f"  skipped, not returned by your function: {', '.join(state['skipped'])}")
-    return 0
+        if isinstance(target, str):
+            target = submission.load(target, timeout)
+        return verify.run(preset_list, target, checker, examples, dtype, timeout, described)
+    except submission.Crash as crash:
+        return verify.Result("ERROR", described, wrong=[f"your file could not be imported: {crash}"])
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="python -m frameworks.check", description=__doc__.split("\n\n")[0],
+                                     epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("target", metavar="FILE.py:NAME", help="the function or class to check; a pattern with * checks a class")
+    parser.add_argument("--preset", choices=list(presets.PRESETS), help="an assignment's calling convention")
+    parser.add_argument("--network", choices=["mlp", *presets.reference.NETWORKS],
+                        help="or: a network reference.mlp builds, called as f(params, x, y)")
+    parser.add_argument("--sizes", help="D,H,...,K (a preset has its own default)")
+    parser.add_argument("--hidden", default="sigmoid", help="--network mlp: the hidden activation(s), comma-separated")
+    parser.add_argument("--output", default="sigmoid", help="--network mlp: the output activation")
+    parser.add_argument("--loss", default="mse", help="--network mlp: the loss")
+    parser.add_argument("--l2", type=float, default=0.0, help="--network: the L2 strength λ (λ ΣW² in the loss)")
+    parser.add_argument("--layout", default="row", help="--network: row (x W, default) or column (W x)")
+    parser.add_argument("--reduction", default="mean", help="--network: mean (default) or sum over the batch")
+    parser.add_argument("--dtype", default="float64", choices=["float64", "float32"], help="--network: the dtype of the points")
+    parser.add_argument("--reg", type=float, help=f"cs231n-two-layer: the reg to check at (default: 0 and {DEFAULT_REG})")
+    default = "torch" if not frameworks.unavailable_reason("torch") else "oracle"
+    parser.add_argument("--checker", default=default, choices=list(frameworks.CHECKERS),
+                        help="the independent checker (default: torch if installed, else the oracle)")
+    parser.add_argument("--examples", type=int, default=100, help="random examples per run (default 100)")
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds one call of the code may take (default 10)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout, and nothing else")
+    parser.add_argument("--report", metavar="DIR", help="write each file's report and a class summary there")
+    parser.add_argument("--gradescope", action="store_true", help="with --report: also write Gradescope's results.json")
+    parser.add_argument("--time-limit", type=float, default=120.0, help="class mode: seconds per file (default 120)")
+    parser.add_argument("--jobs", type=int, default=0, help="class mode: files checked at once (default: the cores)")
+    return parser
+
+
+def _sizes(text_, what="--sizes"):
+    try:
+        sizes = tuple(int(s) for s in text_.split(","))
+    except ValueError:
+        raise ValueError(f"{what} takes integers separated by commas, like 10,5,10; got {text_!r}") from None
+    return sizes
+
+
+def configure(args) -> tuple[list, str]:
+    """The presets to run (one per reg for CS231n) and the description; ValueError for a bad option."""
+    if (args.preset is None) == (args.network is None):
+        raise ValueError("give --preset (an assignment's convention) or --network (f(params, x, y)), not both or neither")
+    if args.examples < 1:
+        raise ValueError(f"--examples must be at least 1, got {args.examples}")
+    if args.timeout <= 0 or args.time_limit <= 0:
+        raise ValueError("--timeout and --time-limit must be positive")
+    if args.gradescope and not args.report:
+        raise ValueError("--gradescope writes into the --report folder: give --report DIR too")
+    if args.network:
+        if args.sizes is None:
+            raise ValueError("--network needs --sizes D,H,...,K")
+        options = dict(layout=args.layout, reduction=args.reduction, l2=args.l2)
+        if args.network == "mlp":
+            hidden = args.hidden.split(",")
+            options.update(hidden=hidden[0] if len(hidden) == 1 else tuple(hidden), output=args.output, loss=args.loss)
+        preset = presets.function_preset(args.network, _sizes(args.sizes), **options)
+        return [preset], describe(args, preset)
+    if args.dtype != "float64":
+        raise ValueError("--dtype applies to --network; the assignments compute in float64")
+    preset = presets.PRESETS[args.preset]
+    if args.sizes:
+        sizes = _sizes(args.sizes)
+        if len(sizes) != 3 or min(sizes) < 1 or sizes[2] < 2:
+            raise ValueError(f"--sizes for {args.preset} is D,H,K with K ≥ 2 classes, got {args.sizes!r}")
+        preset = dataclasses.replace(preset, sizes=sizes)
+    if args.reg is not None and args.preset != "cs231n-two-layer":
+        raise ValueError("--reg applies to --preset cs231n-two-layer")
+    if args.preset == "cs231n-two-layer":
+        if args.reg is not None and args.reg < 0:
+            raise ValueError(f"--reg must be ≥ 0, got {args.reg}")
+        regs = [args.reg] if args.reg is not None else [0.0, DEFAULT_REG]
+        return [dataclasses.replace(preset, options={"reg": r}) for r in regs], describe(args, preset)
+    return [preset], describe(args, preset)
 
 
 def main(argv=None) -> int:
-    from reference import NETWORKS
-
-    parser = argparse.ArgumentParser(prog="python -m frameworks.check", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("target", metavar="FILE.py:FUNCTION")
-    parser.add_argument("--network", required=True, choices=list(NETWORKS))
-    parser.add_argument("--sizes", required=True, help="D,H,K, like 10,5,10")
-    parser.add_argument("--layout", default="row", help="row (default, x W) or column (W x)")
-    parser.add_argument("--reduction", default="mean", help="mean (default) or sum")
-    default = "torch" if not frameworks.unavailable_reason("torch") else "oracle"
-    parser.add_argument("--checker", default=default, choices=list(frameworks.CHECKERS),
-                        help="the independent checker to compare with (default: torch if installed, else the oracle, "
-                             "which needs no framework)")
-    parser.add_argument("--examples", type=int, default=100, help="how many random examples (default 100)")
+    parser = _parser()
     args = parser.parse_args(argv)
     try:
-        if args.examples < 1:
-            raise ValueError(f"--examples must be at least 1, got {args.examples}")
-        try:
-            sizes = tuple(int(s) for s in args.sizes.split(","))
-        except ValueError:
-            raise ValueError(f"--sizes takes D,H,K as integers, like 10,5,10; got {args.sizes!r}") from None
-        if len(sizes) != 3:
-            raise ValueError(f"--sizes takes D,H,K (three sizes), got {args.sizes!r}")
-        net = NETWORKS[args.network](*sizes, layout=args.layout, reduction=args.reduction)
-        function = load_function(args.target)
+        preset_list, described = configure(args)
         reason = frameworks.unavailable_reason(args.checker)
         if reason:
             raise ValueError(f"--checker {args.checker}: {reason}")
+        from frameworks import classroom
+        if args.report or classroom.is_pattern(args.target):
+            return classroom.main(args, preset_list)
+        if not args.target.rpartition(":")[0]:
+            raise ValueError(f"expected FILE.py:NAME, got {args.target!r}")
+        target = submission.load(args.target, args.timeout)
     except (TypeError, ValueError) as err:
         parser.error(str(err))
-    try:
-        return run(function, net, args.checker, args.examples)
-    except Exception:  # the user's function crashed: show where, as Python would
-        print(f"ERROR: {args.target} raised an exception on a valid input:", file=sys.stderr)
-        traceback.print_exc()
-        return 1
+    except submission.Crash as crash:
+        result = verify.Result("ERROR", described, wrong=[f"your file could not be imported: {crash}"])
+    else:
+        result = check(target, preset_list, args.checker, args.examples, np.dtype(args.dtype), args.timeout, described)
+    emit(result, args)
+    return 0 if result.verdict == "PASS" else 1
+
+
+def emit(result, args, out=None) -> None:
+    out = out or sys.stdout
+    if args.json:
+        json.dump({"target": args.target, "preset": args.preset or "function", "checker": args.checker, **result.json()},
+                  out, ensure_ascii=False)
+        out.write("\n")
+    else:
+        out.write("\n".join(text(result, args.checker)) + "\n")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 import reference
 from agreement import points
-from agreement.points import VALUE_RANGE, into_domain, target_forms, uniform  # shared with frameworks.check
+from agreement.points import VALUE_RANGE, into_domain, literal, target_forms, uniform  # shared with frameworks.check
 from reference.layers import LAYOUTS
 from reference.losses import REDUCTIONS
 from reference.network import OUTPUTS
@@ -91,18 +91,6 @@ def batch_shapes(draw):
     return (draw(sizes(2)) if kind == "N ≥ 2" else 1,)
 
 
-def _literal(a) -> str:
-    """Code for the array: each float in the shortest digits that give back the same value in its dtype."""
-    a = np.asarray(a)
-    if a.dtype.kind != "f":
-        return f"np.array({a.tolist()!r}, dtype=np.{a.dtype.name})"
-
-    def nested(b) -> str:  # str() of a NumPy float is the shortest that round-trips in its own dtype
-        return repr(float(str(b[()]))) if b.ndim == 0 else "[" + ", ".join(nested(row) for row in b) + "]"
-
-    return f"np.array({nested(a)}, dtype=np.{a.dtype.name})"
-
-
 @dataclass
 class Case:
     """One network at one point: its repr is code that rebuilds it, for reproducing a failure."""
@@ -118,9 +106,9 @@ class Case:
         return self.x.dtype
 
     def __repr__(self):
-        params = ",\n    ".join(f"{k!r}: {_literal(v)}" for k, v in self.params.items())
+        params = ",\n    ".join(f"{k!r}: {literal(v)}" for k, v in self.params.items())
         return (f"\nnet = {self.net!r}\nparams = {{\n    {params},\n}}\n"
-                f"x = {_literal(self.x)}\ny = {_literal(self.y)}\n")
+                f"x = {literal(self.x)}\ny = {literal(self.y)}\n")
 
     def _repr_pretty_(self, printer, cycle):  # Hypothesis prints failing draws with this
         printer.text(repr(self))

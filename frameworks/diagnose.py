@@ -1,0 +1,360 @@
+"""What is wrong in a student's backward pass, and where, from the wrong and the right values.
+
+Every point holds the student's result and the checker's at one drawn input; a relation is named
+only if it holds at every point (the failing one and spare ones of other sizes and batches), so
+that a coincidence at one degenerate point names nothing.
+
+    where(net, points)      "W2 and b2 are right; W1 and b1 are wrong: the error is in δ1 = ..."
+    mistakes(net_at, points, reg)   one sentence per mistake named:
+        a reduction that differs (the loss and every gradient off by exactly N or 1/N)
+        the known-wrong variants of reference/mistakes.py (σ′ at z, a sigmoid for the softmax, ...)
+        a regularization term in one of the loss and the gradients but not the other; biases regularized
+        a constant factor (−1, 2, ½, N, 1/N); a transpose; a bias gradient not summed over the batch
+        the loss wrong while every gradient is right, or every gradient wrong while the loss is right
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from reference import mistakes as known
+
+
+@dataclass
+class Point:
+    """One input (params, x, y) with the student's result and the checker's, each {"loss": .., key: ..}."""
+
+    net: object
+    params: dict
+    x: np.ndarray
+    y: np.ndarray
+    ours: dict
+    right: dict
+    dtype: object = np.float64
+    wrong: set = field(default_factory=set)
+
+    def __post_init__(self):
+        self.wrong = {q for q in self.ours if q in self.right and not self.match(self.ours[q], self.right[q])}
+
+    @property
+    def n(self) -> int:
+        return 1 if self.x.ndim == 1 else len(self.x)
+
+    def match(self, a, b) -> bool:
+        """Equal up to rounding (a diagnosis's test, not the verdict: the verdict is agreement.judge's)."""
+        a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+        if a.shape != b.shape or not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+            return False
+        rtol = 1e-7 if np.dtype(self.dtype) == np.float64 else 1e-4
+        return bool(np.max(np.abs(a - b), initial=0.0) <= rtol * max(float(np.max(np.abs(b), initial=0.0)), 1e-30))
+
+
+def _and(names) -> str:
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _is(names) -> str:
+    return "is" if len(list(names)) == 1 else "are"
+
+
+# ---- where: the chain rule, backwards ---------------------------------------------------------------
+
+def _chain(net):
+    """[(l, W key, b key, activation kind after it or None)] for the dense layers, in forward order."""
+    out, layers = [], list(net.layers)
+    for i, (layer, keys) in enumerate(layers):
+        if layer.kind == "dense":
+            after = layers[i + 1][0].kind if i + 1 < len(layers) and layers[i + 1][0].kind != "dense" else None
+            out.append((len(out) + 1, keys["W"], keys["b"], after))
+    return out
+
+
+def _derivative(kind) -> str:
+    return {"sigmoid": "σ′", "tanh": "tanh′", "relu": "ReLU′"}.get(kind, f"{kind}′")
+
+
+def _formulas(net) -> dict:
+    """The backward formula of each quantity and of each δ, in the network's layout."""
+    chain, row = _chain(net), net.layout == "row"
+    top, mean = len(chain), net.reduction == "mean"
+    s = " / N" if mean else ""
+    kind, out = net.loss_layer.kind, chain[-1][3]
+    if kind == "mse":
+        delta_top = f"(ŷ − y){s}" + (f" ⊙ {_derivative(out)}(z{top})" if out not in (None, "identity") else "")
+    else:
+        delta_top = f"(ŷ − y){s}, the {'softmax' if kind.startswith('softmax') else 'sigmoid'} and cross-entropy fused"
+    formulas = {f"δ{top}": f"δ{top} = {delta_top}"}
+    l2 = any(p.kind == "l2" for p, _ in net.penalties)
+    for i, w, b, after in chain:
+        h = "x" if i == 1 else f"h{i - 1}"
+        decay = f" + 2λ {w}" if l2 else ""
+        formulas[w] = f"∂L/∂{w} = " + (f"{h}ᵀ δ{i}" if row else f"δ{i} {h}ᵀ") + decay
+        formulas[b] = f"∂L/∂{b} = Σ_n δ{i}"
+        if i < top:
+            nxt = chain[i][1]
+            back = f"δ{i + 1} {nxt}ᵀ" if row else f"{nxt}ᵀ δ{i + 1}"
+            formulas[f"δ{i}"] = f"δ{i} = ({back}) ⊙ {_derivative(after)}(z{i})"
+    w1 = chain[0][1]
+    formulas["x"] = "∂L/∂x = " + (f"δ1 {w1}ᵀ" if row else f"{w1}ᵀ δ1")
+    return formulas
+
+
+def where(net, points) -> str:
+    """Which returned gradients are right and which wrong, in backward order, and the step they implicate."""
+    returned = [q for q in points[0].ours if q != "loss"]
+    wrong = set().union(*(p.wrong for p in points))
+    chain, formulas = _chain(net), _formulas(net)
+    order = [k for _, w, b, _ in reversed(chain) for k in (w, b)] + ["x"]
+    order = [k for k in order if k in returned]
+    bad = [k for k in order if k in wrong]
+    good = [k for k in order if k not in wrong]
+    loss = "your loss is wrong" if "loss" in wrong else "your loss is right"
+    if not bad:
+        return f"{loss}, and every gradient you return is right: the error is in the loss's formula, not in the backward pass"
+    text = f"{loss}; " + (f"{_and(good)} {_is(good)} right; " if good else "") + f"{_and(bad)} {_is(bad)} wrong"
+    for i, w, b, _ in reversed(chain):
+        here = [k for k in (w, b) if k in order]
+        if not any(k in wrong for k in here):
+            continue
+        below = order[order.index(here[-1]) + 1:]
+        if all(k in wrong for k in here + below):
+            return text + f": the error is in {formulas[f'δ{i}']}"
+        return text + ": the error is in " + " and in ".join(formulas[k] for k in here if k in wrong)
+    return text + f": the error is in {formulas['x']}"
+
+
+# ---- how: relations between the wrong and the right values -----------------------------------------
+
+FACTORS = {"−1": lambda n: -1.0, "2": lambda n: 2.0, "½": lambda n: 0.5, "N": lambda n: float(n),
+           "1/N": lambda n: 1.0 / n}
+SAYS = {"−1": "−1 × the right value (sign flipped)", "2": "2 × the right value", "½": "½ × the right value",
+        "N": "N × the right value (a missing 1/N)", "1/N": "1/N × the right value (an extra 1/N)"}
+
+
+def _holds(points, relation) -> bool:
+    return len(points) >= 2 and all(relation(p) for p in points)
+
+
+def _factor(points, q):
+    """The name of the factor c with ours = c · right at every point, or None; N and 1/N only where the
+    points' batches differ, so that they cannot be mistaken for a constant."""
+    batches = {p.n for p in points}
+    for name, c in FACTORS.items():
+        if name in ("N", "1/N") and (1 in batches or len(batches) < 2):
+            continue
+        if _holds(points, lambda p, c=c: p.match(p.ours[q], c(p.n) * np.asarray(p.right[q]))):
+            return name
+    return None
+
+
+def _reduction(points, fix) -> list[str]:
+    """The loss and every gradient off by exactly N (or 1/N): the reduction differs, not a bug."""
+    quantities = [q for q in points[0].ours if q in points[0].right]
+    if len({p.n for p in points}) < 2 or any(p.n == 1 for p in points):
+        return []
+    for name, sums in (("N", "sums"), ("1/N", "averages")):
+        if all(
+                _holds(points, lambda p, q=q, name=name: p.match(p.ours[q], FACTORS[name](p.n) * np.asarray(p.right[q])))
+                for q in quantities):
+            other = "mean" if sums == "sums" else "sum"
+            return [f"the reduction differs: your loss and every gradient are exactly {name} × the expected ones, "
+                    f"so your function {sums} over the batch where this check expects the {other}; {fix}"]
+    return []
+
+
+def _variants(net_at, points, unexplained) -> tuple[list[str], set]:
+    """Known-wrong variants whose values equal the student's wrong ones at every point: each explains the
+    quantities it matches; chosen greedily, the variant explaining the most first."""
+    net = points[0].net
+    options = []
+    for name, (description, _, _) in known.MISTAKES.items():
+        if name == "scaled_by_1.001" or not known.applies(net, name):
+            continue
+        options.append((description, name, None))
+        here = known.places(net, name)
+        if len(here) > 1:
+            options += [(f"{description} (only in {_place(net, i)})", name, i) for i in here]
+    found, explained = [], set()
+    matches = []
+    for description, name, only in options:
+        quantities = set(unexplained)
+        for p in points:
+            try:
+                loss, grads = known.apply(p.net, name, only=only).loss_and_grads(p.params, p.x, p.y)
+            except (ValueError, FloatingPointError):  # the variant cannot run here (W for Wᵀ, not square)
+                quantities = set()
+                break
+            theirs = {"loss": loss, **grads}
+            quantities &= {q for q in p.wrong if q in theirs and p.match(p.ours[q], theirs[q])}
+        if quantities:
+            matches.append((len(quantities), description, quantities))
+    for _, description, quantities in sorted(matches, key=lambda m: -m[0]):
+        if quantities - explained:
+            found.append(description)
+            explained |= quantities
+    return found, explained
+
+
+def _place(net, index) -> str:
+    dense = sum(1 for layer, _ in net.layers[: index + 1] if layer.kind == "dense")
+    kind = net.layers[index][0].kind
+    return f"the dense layer W{dense}" if kind == "dense" else f"the {kind} after W{dense}"
+
+
+def _coefficient(value: float) -> str | None:
+    for c, text in ((2.0, "2·reg"), (1.0, "reg"), (0.5, "½·reg"), (-2.0, "−2·reg"), (-1.0, "−reg"), (-0.5, "−½·reg")):
+        if abs(value - c) <= 1e-6 * abs(c):
+            return text
+    return None
+
+
+def _regularization(points, reg, factor, unexplained) -> tuple[list[str], set]:
+    """A regularization term in one of the loss and the gradients but not the other, or on the biases."""
+    if not reg:
+        return [], set()
+    chain = _chain(points[0].net)
+    weights = [w for _, w, _, _ in chain if w in unexplained]
+    biases = [b for _, _, b, _ in chain if b in unexplained]
+
+    def grad_term(key):  # ours − right = c · reg · key, the same c at every point
+        cs = []
+        for p in points:
+            param = np.asarray(p.params[key], dtype=np.float64)
+            diff = np.asarray(p.ours[key], dtype=np.float64) - np.asarray(p.right[key], dtype=np.float64)
+            norm = float(np.sum(param * param))
+            if diff.shape != param.shape or norm == 0:
+                return None
+            c = float(np.sum(diff * param)) / (reg * norm)
+            if not p.match(p.ours[key], np.asarray(p.right[key]) + c * reg * param):
+                return None
+            cs.append(c)
+        return cs[0] if _coefficient(cs[0]) and all(abs(c - cs[0]) <= 1e-6 * abs(cs[0]) for c in cs) else None
+
+    found, explained = [], set()
+    missing = {w: grad_term(w) for w in weights}
+    lacking = [w for w, c in missing.items() if c is not None and abs(c + 2 * factor) <= 1e-6]
+    loss_w = loss_b = None
+    if "loss" in unexplained:
+        a = np.array([[reg * sum(float(np.sum(np.asarray(p.params[w]) ** 2)) for _, w, _, _ in chain),
+                       reg * sum(float(np.sum(np.asarray(p.params[b]) ** 2)) for _, _, b, _ in chain)] for p in points])
+        d = np.array([p.ours["loss"] - p.right["loss"] for p in points])
+        coef, *_ = np.linalg.lstsq(a, d, rcond=None)
+        if np.allclose(a @ coef, d, rtol=1e-7, atol=1e-9 * max(1.0, float(np.max(np.abs(a))))):
+            loss_w = coef[0] if _coefficient(coef[0]) else (0.0 if abs(coef[0]) < 1e-6 else None)
+            loss_b = coef[1] if _coefficient(coef[1]) else (0.0 if abs(coef[1]) < 1e-6 else None)
+    term = f"{_coefficient(factor)}·ΣW²"
+    if loss_w is not None and abs(loss_w + factor) <= 1e-6:
+        explained.add("loss")
+        if lacking:
+            found.append(f"the regularization is missing from your loss ({term}) and from your "
+                         f"{_and(lacking)} gradient{'s' if len(lacking) > 1 else ''}")
+            explained |= set(lacking)
+        else:
+            found.append(f"a regularization term in your gradients but not in your loss: your loss lacks {term}")
+    elif lacking:
+        found.append(f"a regularization term in your loss but not in your gradients: your {_and(lacking)} "
+                     f"{_is(lacking)} missing {_coefficient(2 * factor)}·W")
+        explained |= set(lacking)
+    for w, c in missing.items():
+        if w not in explained and c is not None:
+            found.append(f"your {w} gradient's regularization term is {_coefficient(2 * factor + c)}·{w} where "
+                         f"{_coefficient(2 * factor)}·{w} belongs (your loss's convention: {term})")
+            explained.add(w)
+    bias_terms = {b: grad_term(b) for b in biases}
+    carried = [b for b, c in bias_terms.items() if c is not None]
+    if loss_b:
+        explained.add("loss")
+        found.append("biases regularized: your loss carries " + f"{_coefficient(loss_b)}·Σb²"
+                     + (f", and your {_and(carried)} gradient{'s' if len(carried) > 1 else ''} follow it" if carried
+                        else ", which the bias gradients do not follow"))
+        explained |= set(carried)
+    elif carried:
+        found.append(f"your {_and(carried)} gradient{'s' if len(carried) > 1 else ''} carr{'y' if len(carried) > 1 else 'ies'} "
+                     f"a regularization term ({_coefficient(bias_terms[carried[0]])}·b) that your loss lacks")
+        explained |= set(carried)
+    return found, explained
+
+
+def _layout_slips(points, unexplained) -> tuple[list[str], set]:
+    """A weight gradient equal to the right one transposed; a bias gradient left with one row per example."""
+    found, explained = [], set()
+    transposed = [q for q in unexplained if q != "loss" and _holds(points, lambda p, q=q: np.ndim(p.ours[q]) == 2
+                  and p.match(np.asarray(p.ours[q]).T, p.right[q]))]
+    if transposed:
+        found.append(f"transposed: your {_and(transposed)} {_is(transposed)} the right gradient transposed")
+        explained |= set(transposed)
+    unsummed = [q for q in unexplained if q != "loss" and q not in transposed and _holds(points, lambda p, q=q:
+                p.n > 1 and np.shape(p.ours[q]) == (p.n, *np.shape(p.right[q]))
+                and p.match(np.sum(p.ours[q], axis=0), p.right[q]))]
+    if unsummed:
+        found.append(f"bias gradient not summed over the batch: your {_and(unsummed)} "
+                     f"{'has' if len(unsummed) == 1 else 'have'} one row per example; the right one is their sum")
+        explained |= set(unsummed)
+    return found, explained
+
+
+def _factors(points, unexplained) -> tuple[list[str], set]:
+    by_factor = {}
+    for q in unexplained:
+        name = _factor(points, q)
+        if name:
+            by_factor.setdefault(name, []).append(q)
+    found = [f"your {_and('loss' if q == 'loss' else q for q in qs)} {_is(qs)} exactly {SAYS[name]}"
+             for name, qs in by_factor.items()]
+    return found, {q for qs in by_factor.values() for q in qs}
+
+
+def mistakes(net_at, points, *, reg=0.0, factor=1.0, fix="") -> list[str]:
+    """One sentence per mistake named, each holding at every point; [] when none is."""
+    points = [p for p in points if p.ours]
+    wrong = set().union(*(p.wrong for p in points))
+    if not points or not wrong:
+        return []
+    found = _reduction(points, fix)
+    if found:
+        return found
+    unexplained = set(wrong)
+    for step in (lambda u: _regularization(points, reg, factor, u), lambda u: _variants(net_at, points, u),
+                 lambda u: _layout_slips(points, u), lambda u: _factors(points, u)):
+        names, explained = step(unexplained)
+        found += names
+        unexplained -= explained
+        if not unexplained:
+            break
+    grads = [q for q in points[0].ours if q != "loss"]
+    if wrong == {"loss"}:
+        found.append("your loss is wrong while every gradient is right")
+    elif "loss" not in wrong and grads and all(q in wrong for q in grads):
+        found.append("every gradient is wrong while your loss is right")
+    return found
+
+
+# ---- a crash: the shapes that trigger it -------------------------------------------------------------
+
+CONDITIONS = {
+    "N ≠ K": lambda n, d, h, k: n != k, "N ≠ D": lambda n, d, h, k: n != d, "N ≠ H": lambda n, d, h, k: n != h,
+    "D ≠ H": lambda n, d, h, k: d != h, "H ≠ K": lambda n, d, h, k: h != k, "D ≠ K": lambda n, d, h, k: d != k,
+    "N = 1": lambda n, d, h, k: n == 1, "N > 1": lambda n, d, h, k: n > 1,
+}
+
+
+def crash_condition(crashes, sizes, k_min=2) -> str | None:
+    """The condition on the batch N and the sizes D, H, K under which `crashes(n, (d, h, k))` is true, from
+    a grid of shapes (only for one-hidden-layer networks); None when none of CONDITIONS separates them."""
+    if len(sizes) != 3:
+        return None
+    values = sorted({1, 2, 3, 5, *sizes})
+    grid = [(n, d, h, k) for n, d, h, k in itertools.product(values, repeat=4) if k >= k_min]
+    outcome = {shape: crashes(shape[0], shape[1:]) for shape in grid}
+    if all(outcome.values()):
+        return "at every shape tried"
+    if not any(outcome.values()):
+        return None
+    for text, condition in CONDITIONS.items():
+        if all(condition(*shape) == crashed for shape, crashed in outcome.items()):
+            return f"exactly when {text} (N: the batch; D, H, K: the layer sizes)"
+    return None
