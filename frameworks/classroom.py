@@ -50,7 +50,9 @@ def names(paths: list[Path]) -> list[str]:
     if len(paths) == 1:
         return [paths[0].stem]
     parts = [p.resolve().parts for p in paths]
-    head = len(os.path.commonprefix(parts))
+    head = 0  # the folders every path shares
+    while all(len(p) > head + 1 and p[head] == parts[0][head] for p in parts):
+        head += 1
     same_name = len({p.name for p in paths}) == 1
     out = []
     for p in parts:

@@ -80,10 +80,8 @@ def _evaluate(preset, target, module, net, point, timeout) -> Evaluation:
     ours = {"loss": outcome.loss, **outcome.grads}
     wrong = [f"your code changed its input {name} in place" for name in outcome.changed]
     spread = functools.cache(lambda: network_spread(net, params, x, y))
-    for quantity, verdict in compare(ours, right, frameworks_name(module), x.dtype, spread=spread,
-                                     ours_name="yours").items():
-        if not verdict.ok:
-            wrong.append(verdict.message)
+    verdicts = compare(ours, right, frameworks_name(module), x.dtype, spread=spread, ours_name="yours")
+    wrong += [verdict.message for verdict in verdicts.values() if not verdict.ok]
     return Evaluation(ours, right, wrong, None, outcome.notes)
 
 
