@@ -104,9 +104,13 @@ def _formulas(net) -> dict:
 
 
 def where(net, points) -> str:
-    """Which returned gradients are right and which wrong, in backward order, and the step they implicate."""
+    """Which returned gradients are right and which wrong, in backward order, and the steps they implicate:
+    walking down the chain, a layer whose gradients and everything below are wrong implicates its δ (and
+    nothing below is named: it follows); a wrong W or b alone implicates its own formula."""
     returned = [q for q in points[0].ours if q != "loss"]
     wrong = set().union(*(p.wrong for p in points))
+    if not wrong:
+        return ""
     chain, formulas = _chain(net), _formulas(net)
     order = [k for _, w, b, _ in reversed(chain) for k in (w, b)] + ["x"]
     order = [k for k in order if k in returned]
@@ -116,15 +120,20 @@ def where(net, points) -> str:
     if not bad:
         return f"{loss}, and every gradient you return is right: the error is in the loss's formula, not in the backward pass"
     text = f"{loss}; " + (f"{_and(good)} {_is(good)} right; " if good else "") + f"{_and(bad)} {_is(bad)} wrong"
+    steps = []
     for i, w, b, _ in reversed(chain):
         here = [k for k in (w, b) if k in order]
         if not any(k in wrong for k in here):
             continue
         below = order[order.index(here[-1]) + 1:]
         if all(k in wrong for k in here + below):
-            return text + f": the error is in {formulas[f'δ{i}']}"
-        return text + ": the error is in " + " and in ".join(formulas[k] for k in here if k in wrong)
-    return text + f": the error is in {formulas['x']}"
+            steps.append(formulas[f"δ{i}"])
+            break
+        steps += [formulas[k] for k in here if k in wrong]
+    else:
+        if "x" in wrong:
+            steps.append(formulas["x"])
+    return text + ": the error is in " + " and in ".join(steps)
 
 
 # ---- how: relations between the wrong and the right values -----------------------------------------
@@ -166,7 +175,7 @@ def _reduction(points, fix) -> list[str]:
     return []
 
 
-def _variants(net_at, points, unexplained) -> tuple[list[str], set]:
+def _variants(points, unexplained) -> tuple[list[str], set]:
     """Known-wrong variants whose values equal the student's wrong ones at every point: each explains the
     quantities it matches; chosen greedily, the variant explaining the most first."""
     net = points[0].net
@@ -189,7 +198,7 @@ def _variants(net_at, points, unexplained) -> tuple[list[str], set]:
                 quantities = set()
                 break
             theirs = {"loss": loss, **grads}
-            quantities &= {q for q in p.wrong if q in theirs and p.match(p.ours[q], theirs[q])}
+            quantities &= {q for q in p.ours if q in theirs and p.match(p.ours[q], theirs[q])}
         if quantities:
             matches.append((len(quantities), description, quantities))
     for _, description, quantities in sorted(matches, key=lambda m: -m[0]):
@@ -220,19 +229,20 @@ def _regularization(points, reg, factor, unexplained) -> tuple[list[str], set]:
     weights = [w for _, w, _, _ in chain if w in unexplained]
     biases = [b for _, _, b, _ in chain if b in unexplained]
 
-    def grad_term(key):  # ours − right = c · reg · key, the same c at every point
+    def grad_term(key):  # ours − right = c · reg · key, the same c at every point (a zero key shows nothing)
         cs = []
         for p in points:
             param = np.asarray(p.params[key], dtype=np.float64)
             diff = np.asarray(p.ours[key], dtype=np.float64) - np.asarray(p.right[key], dtype=np.float64)
             norm = float(np.sum(param * param))
-            if diff.shape != param.shape or norm == 0:
+            if diff.shape != param.shape:
                 return None
-            c = float(np.sum(diff * param)) / (reg * norm)
+            c = float(np.sum(diff * param)) / (reg * norm) if norm else 0.0
             if not p.match(p.ours[key], np.asarray(p.right[key]) + c * reg * param):
                 return None
-            cs.append(c)
-        return cs[0] if _coefficient(cs[0]) and all(abs(c - cs[0]) <= 1e-6 * abs(cs[0]) for c in cs) else None
+            if norm:
+                cs.append(c)
+        return cs[0] if cs and _coefficient(cs[0]) and all(abs(c - cs[0]) <= 1e-6 * abs(cs[0]) for c in cs) else None
 
     found, explained = [], set()
     missing = {w: grad_term(w) for w in weights}
@@ -257,7 +267,8 @@ def _regularization(points, reg, factor, unexplained) -> tuple[list[str], set]:
             found.append(f"a regularization term in your gradients but not in your loss: your loss lacks {term}")
     elif lacking:
         found.append(f"a regularization term in your loss but not in your gradients: your {_and(lacking)} "
-                     f"{_is(lacking)} missing {_coefficient(2 * factor)}·W")
+                     f"gradient{'s' if len(lacking) > 1 else ''} {'lack' if len(lacking) > 1 else 'lacks'} "
+                     f"{_coefficient(2 * factor)}·W")
         explained |= set(lacking)
     for w, c in missing.items():
         if w not in explained and c is not None:
@@ -269,7 +280,7 @@ def _regularization(points, reg, factor, unexplained) -> tuple[list[str], set]:
     if loss_b:
         explained.add("loss")
         found.append("biases regularized: your loss carries " + f"{_coefficient(loss_b)}·Σb²"
-                     + (f", and your {_and(carried)} gradient{'s' if len(carried) > 1 else ''} follow it" if carried
+                     + (f", and your {_and(carried)} gradient{'s follow' if len(carried) > 1 else ' follows'} it" if carried
                         else ", which the bias gradients do not follow"))
         explained |= set(carried)
     elif carried:
@@ -287,6 +298,12 @@ def _layout_slips(points, unexplained) -> tuple[list[str], set]:
     if transposed:
         found.append(f"transposed: your {_and(transposed)} {_is(transposed)} the right gradient transposed")
         explained |= set(transposed)
+    flattened = [q for q in unexplained if q not in ("loss", *transposed) and _holds(points, lambda p, q=q:
+                 np.ndim(p.right[q]) == 2 and p.match(np.reshape(p.ours[q], np.shape(p.right[q])[::-1]).T, p.right[q]))]
+    if flattened:
+        found.append(f"transposed, then flattened: your {_and(flattened)} {_is(flattened)} the right gradient "
+                     "transposed, read back in the right gradient's shape")
+        explained |= set(flattened)
     unsummed = [q for q in unexplained if q != "loss" and q not in transposed and _holds(points, lambda p, q=q:
                 p.n > 1 and np.shape(p.ours[q]) == (p.n, *np.shape(p.right[q]))
                 and p.match(np.sum(p.ours[q], axis=0), p.right[q]))]
@@ -308,17 +325,17 @@ def _factors(points, unexplained) -> tuple[list[str], set]:
     return found, {q for qs in by_factor.values() for q in qs}
 
 
-def mistakes(net_at, points, *, reg=0.0, factor=1.0, fix="") -> list[str]:
-    """One sentence per mistake named, each holding at every point; [] when none is."""
+def mistakes(points, *, reg=0.0, factor=1.0, fix="") -> list[str]:
+    """One sentence per mistake named, each holding at every point (two at least); [] when none is."""
     points = [p for p in points if p.ours]
     wrong = set().union(*(p.wrong for p in points))
-    if not points or not wrong:
+    if len(points) < 2 or not wrong:
         return []
     found = _reduction(points, fix)
     if found:
         return found
     unexplained = set(wrong)
-    for step in (lambda u: _regularization(points, reg, factor, u), lambda u: _variants(net_at, points, u),
+    for step in (lambda u: _regularization(points, reg, factor, u), lambda u: _variants(points, u),
                  lambda u: _layout_slips(points, u), lambda u: _factors(points, u)):
         names, explained = step(unexplained)
         found += names
@@ -328,18 +345,20 @@ def mistakes(net_at, points, *, reg=0.0, factor=1.0, fix="") -> list[str]:
     grads = [q for q in points[0].ours if q != "loss"]
     if wrong == {"loss"}:
         found.append("your loss is wrong while every gradient is right")
-    elif "loss" not in wrong and grads and all(q in wrong for q in grads):
+    elif not found and "loss" not in wrong and grads and all(q in wrong for q in grads):
         found.append("every gradient is wrong while your loss is right")
     return found
 
 
 # ---- a crash: the shapes that trigger it -------------------------------------------------------------
 
-CONDITIONS = {
+SINGLE = {
     "N ≠ K": lambda n, d, h, k: n != k, "N ≠ D": lambda n, d, h, k: n != d, "N ≠ H": lambda n, d, h, k: n != h,
     "D ≠ H": lambda n, d, h, k: d != h, "H ≠ K": lambda n, d, h, k: h != k, "D ≠ K": lambda n, d, h, k: d != k,
     "N = 1": lambda n, d, h, k: n == 1, "N > 1": lambda n, d, h, k: n > 1,
 }
+CONDITIONS = {**SINGLE, **{f"{a} and {b}": (lambda n, d, h, k, f=SINGLE[a], g=SINGLE[b]: f(n, d, h, k) and g(n, d, h, k))
+                           for a, b in itertools.combinations(SINGLE, 2)}}
 
 
 def crash_condition(crashes, sizes, k_min=2) -> str | None:

@@ -93,14 +93,19 @@ def _point(net, preset, n, seed, dtype, special=0.0):
     return fill(net, (n,), preset.target_form, np.random.default_rng(seed), dtype, special)
 
 
+def _combos(preset) -> list[dict]:
+    """Every combination of the conventions that apply to this run (the regularization's only at reg > 0)."""
+    conventions = {c: options for c, options in preset.candidates.items()
+                   if not (c == "regularization" and not preset.options.get("reg"))}
+    return [dict(zip(conventions, values, strict=True)) for values in itertools.product(*conventions.values())]
+
+
 def detect(preset, target, module, dtype, timeout) -> tuple[dict, dict]:
     """The conventions (one choice per convention the course allows) that the student's loss follows at
     probe points, else their gradients; the first candidate when neither tells. ({choice}, {how read})."""
-    conventions = {c: options for c, options in preset.candidates.items()
-                   if not (c == "regularization" and not preset.options.get("reg"))}
-    if not conventions:
+    combos = _combos(preset)
+    if combos == [{}]:
         return {}, {}
-    combos = [dict(zip(conventions, values, strict=True)) for values in itertools.product(*conventions.values())]
     score = {i: [0, 0] for i in range(len(combos))}
     for n, seed in ((3, 101), (5, 102)):
         base = preset.network(preset.sizes, combos[0])
@@ -185,36 +190,57 @@ def _shortened(preset, target, module, net, point, evaluation, timeout):
     return short, _evaluate(preset, target, module, net, short, timeout)
 
 
-def _diagnosis(preset, target, module, conventions, net, point, evaluation, dtype, timeout, result):
+def _spares(preset, target, module, conventions, dtype, timeout):
     full = preset.network(preset.sizes, conventions)
-    points = [(net, point, evaluation)]
     for i, n in enumerate(SPARE_BATCHES):
         spare = _point(full, preset, n, 1000 + i, dtype)
         if spare is not None:
-            points.append((full, spare, _evaluate(preset, target, module, full, spare, timeout)))
-    if evaluation.crash is not None:
-        def crashes(n, sizes):
-            at = preset.network(sizes, conventions)
-            p = _point(at, preset, n, 7, dtype)
-            return p is not None and _evaluate(preset, target, module, at, p, timeout).crash is not None
-        condition = diagnose.crash_condition(crashes, preset.sizes)
-        crash = evaluation.crash
-        result.diagnoses.append(f"your code raises {crash.what.split(':')[0]}"
-                                + (f" {condition}" if condition else "")
-                                + (f", at {crash.where}" if crash.where else ""))
-        return
-    usable = [diagnose.Point(n_, *p, e.ours, e.right, dtype) for n_, p, e in points if e.ours is not None]
-    if not usable:
-        return
-    result.where = diagnose.where(full, usable)
-    factor = dict(preset.candidates.get("regularization", {}).get(conventions.get("regularization"), {})).get("factor", 1.0)
+            yield full, spare, _evaluate(preset, target, module, full, spare, timeout)
+
+
+def _crash_sentence(preset, target, module, conventions, crash, dtype, timeout) -> str:
+    def crashes(n, sizes):
+        at = preset.network(sizes, conventions)
+        p = _point(at, preset, n, 7, dtype)
+        return p is not None and _evaluate(preset, target, module, at, p, timeout).crash is not None
+
+    condition = None if "did not return" in crash.what else diagnose.crash_condition(crashes, preset.sizes)
+    return (f"your code {'raises ' + crash.what.split(':')[0] if 'did not return' not in crash.what else 'hangs'}"
+            + (f" {condition}" if condition else "") + (f", at {crash.where}" if crash.where else ""))
+
+
+def _named(preset, points, conventions, dtype) -> list[str]:
+    usable = [diagnose.Point(net, *p, e.ours, e.right, dtype) for net, p, e in points if e.ours is not None]
+    choice = conventions.get("regularization")
+    factor = preset.candidates.get("regularization", {}).get(choice, {}).get("factor", 1.0)
     reg = preset.options.get("reg", 0.0) or preset.options.get("l2", 0.0)
-    if preset.options.get("l2"):
-        factor = 1.0
-    result.diagnoses += diagnose.mistakes(lambda p: p.net, usable, reg=reg, factor=factor, fix=preset.fix)
-    if any("in place" in line for line in evaluation.wrong):
-        result.diagnoses.append("inputs changed in place: " + ", ".join(
-            line.split("input ")[1].split(" in place")[0] for line in evaluation.wrong if "in place" in line))
+    return usable, diagnose.mistakes(usable, reg=reg, factor=factor, fix=preset.fix)
+
+
+def _diagnosis(preset, target, module, conventions, read, net, point, evaluation, dtype, timeout, result):
+    """Where and how the failing result is wrong, from the failing point and spare points of full size.
+    When the student's loss followed none of the conventions, each is tried: a known mistake may fit one."""
+    points = [(net, point, evaluation), *_spares(preset, target, module, conventions, dtype, timeout)]
+    crash = next((e.crash for _, _, e in points if e.crash is not None), None)
+    if crash is not None:
+        result.diagnoses.append(_crash_sentence(preset, target, module, conventions, crash, dtype, timeout))
+    usable, named = _named(preset, points, conventions, dtype)
+    if usable:
+        result.where = diagnose.where(usable[-1].net, usable)
+    guessed = any("neither" in how for how in read.values())
+    for other in _combos(preset) if guessed and not named else ():
+        if other == conventions:
+            continue
+        again = [(preset.network(n.sizes, other), p, None) for n, p, _ in points]
+        again = [(n, p, _evaluate(preset, target, module, n, p, timeout)) for n, p, _ in again]
+        _, found = _named(preset, again, other, dtype)
+        if found:
+            named = [f"{line} (with {', '.join(f'{k} {v}' for k, v in other.items())})" for line in found]
+            break
+    result.diagnoses += named
+    changed = [line.split("input ")[1].split(" in place")[0] for line in evaluation.wrong if " in place" in line]
+    if changed:
+        result.diagnoses.append(f"inputs changed in place: {', '.join(changed)}")
 
 
 def literal(a) -> str:
@@ -260,7 +286,7 @@ def run(presets, target, checker: str, examples: int, dtype=np.float64, timeout=
         result.example = render(preset, net, point)
         if options:
             result.runs[-1] += " (it failed there)"
-        _diagnosis(preset, target, module, conventions, net, point, evaluation, dtype, timeout, result)
+        _diagnosis(preset, target, module, conventions, read, net, point, evaluation, dtype, timeout, result)
         break
     quantities = ["loss", *preset.network(preset.sizes, {}).param_shapes, "x"]
     result.checked = [q for q in quantities if q not in result.skipped]

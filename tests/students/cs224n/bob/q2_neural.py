@@ -1,0 +1,46 @@
+"""A correct solution, the cost averaged over the batch."""
+import numpy as np
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def sigmoid_grad(s):
+    """The sigmoid's derivative, given s = sigmoid(x)."""
+    return s * (1.0 - s)
+
+
+def softmax(x):
+    x = x - np.max(x, axis=1, keepdims=True)
+    e = np.exp(x)
+    return e / np.sum(e, axis=1, keepdims=True)
+
+
+def forward_backward_prop(data, labels, params, dimensions):
+    ofs = 0
+    Dx, H, Dy = (dimensions[0], dimensions[1], dimensions[2])
+
+    W1 = np.reshape(params[ofs:ofs + Dx * H], (Dx, H))
+    ofs += Dx * H
+    b1 = np.reshape(params[ofs:ofs + H], (1, H))
+    ofs += H
+    W2 = np.reshape(params[ofs:ofs + H * Dy], (H, Dy))
+    ofs += H * Dy
+    b2 = np.reshape(params[ofs:ofs + Dy], (1, Dy))
+
+    N = data.shape[0]
+    z1 = data.dot(W1) + b1
+    h = sigmoid(z1)
+    yhat = softmax(h.dot(W2) + b2)
+    cost = -np.sum(labels * np.log(yhat)) / N
+
+    delta2 = (yhat - labels) / N
+    gradW2 = h.T.dot(delta2)
+    gradb2 = np.sum(delta2, axis=0)
+    delta1 = delta2.dot(W2.T) * sigmoid_grad(h)
+    gradW1 = data.T.dot(delta1)
+    gradb1 = np.sum(delta1, axis=0)
+
+    grad = np.concatenate((gradW1.flatten(), gradb1.flatten(), gradW2.flatten(), gradb2.flatten()))
+    return cost, grad
