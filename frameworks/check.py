@@ -61,7 +61,7 @@ def text(result: verify.Result, checker: str) -> list[str]:
     if result.where:
         lines += ["", f"Where: {result.where}"]
     if result.diagnoses:
-        lines += ["", "Diagnosis (each holds at the failing call and at spare random points of other batch sizes):"]
+        lines += ["", "Diagnosis:"]
         lines += [f"  {line}" for line in result.diagnoses]
     else:
         lines += ["", "Diagnosis: none of the known mistakes matches; compare your formulas with",

@@ -118,9 +118,14 @@ def run(paths, name, preset_list, args, log=None) -> list[dict]:
     return results
 
 
+def _kind(diagnosis: str) -> str:
+    """A diagnosis without the student's own file and line, so that the same mistake counts as one."""
+    return diagnosis.split(", at ")[0].split(", stopped at ")[0]
+
+
 def summary(named: dict[str, dict]) -> dict:
     verdicts = collections.Counter(r["verdict"] for r in named.values())
-    mistakes = collections.Counter(d for r in named.values() for d in r["diagnoses"])
+    mistakes = collections.Counter(_kind(d) for r in named.values() for d in dict.fromkeys(r["diagnoses"]))
     return {"students": len(named), "pass": verdicts["PASS"], "fail": verdicts["FAIL"], "error": verdicts["ERROR"],
             "mistakes": dict(mistakes.most_common()),
             "verdicts": {n: r["verdict"] for n, r in named.items()}}

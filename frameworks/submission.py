@@ -30,14 +30,19 @@ import numpy as np
 class Crash(Exception):
     """The student's code raised, exited or hung: what, where (its own innermost frame) and on what."""
 
-    what: str  # "ZeroDivisionError: division by zero", "did not return within 10 s"
+    what: str  # "raised ZeroDivisionError: division by zero", "did not return within 10 s (an infinite loop?)"
     where: str = ""  # "q1_softmax.py, line 12: x = x - np.max(x, axis=1)"
     inputs: str = ""  # "data (3, 10), labels (3, 10), params (115,)"
+    error: str = ""  # the exception's type, "" when it hung
+
+    @property
+    def hung(self) -> bool:
+        return not self.error
 
     def __str__(self):
         text = self.what
         if self.where:
-            text += f", at {self.where}"
+            text += f", {'at' if self.error else 'stopped at'} {self.where}"
         if self.inputs:
             text += f", called with {self.inputs}"
         return text
@@ -106,11 +111,13 @@ def guarded(directory: Path, timeout=None, inputs: str = ""):
                 _time_limit(timeout):
             warnings.simplefilter("ignore")
             yield
-    except TimedOut:
-        raise Crash(f"did not return within {timeout:g} s (an infinite loop?)", inputs=inputs) from None
+    except TimedOut as err:
+        raise Crash(f"did not return within {timeout:g} s (an infinite loop?)",
+                    _student_frame(err.__traceback__, directory), inputs) from None
     except (Exception, SystemExit) as err:  # SystemExit too: a student's sys.exit() is theirs, not ours
-        what = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
-        raise Crash(what, _student_frame(err.__traceback__, directory), inputs) from None
+        name = type(err).__name__
+        raise Crash(f"raised {name}: {err}" if str(err) else f"raised {name}",
+                    _student_frame(err.__traceback__, directory), inputs, name) from None
 
 
 def load(target: str, timeout=None) -> Target:

@@ -16,8 +16,10 @@ shortened (fewer digits, more zeros, while it fails) and diagnosed at spare poin
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
+import sys
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -54,6 +56,18 @@ class Result:
         return asdict(self)
 
 
+class Hung(BaseException):
+    """The student's code did not return in time: Hypothesis stops at once (a BaseException), no shrinking
+    and no spare points, each of which would wait as long again."""
+
+    def __init__(self, failing):
+        self.failing = failing
+
+
+def hung(evaluation) -> bool:
+    return evaluation.crash is not None and evaluation.crash.hung
+
+
 class Failed(Exception):
     """A point at which the student's result is wrong (never an AssertionError: the student's code may raise one)."""
 
@@ -74,7 +88,7 @@ def _evaluate(preset, target, module, net, point, timeout) -> Evaluation:
     try:
         outcome = preset.invoke(target, net, params, x, y, timeout, preset.options)
     except Crash as crash:
-        return Evaluation(None, right, [f"your code crashed: {crash}"], crash)
+        return Evaluation(None, right, [f"your code {crash}"], crash)
     except BadResult as bad:
         return Evaluation(None, right, [str(bad)])
     ours = {"loss": outcome.loss, **outcome.grads}
@@ -114,7 +128,9 @@ def detect(preset, target, module, dtype, timeout) -> tuple[dict, dict]:
             continue
         try:
             outcome = preset.invoke(target, base, *point, timeout, preset.options)
-        except (Crash, BadResult):
+        except (Crash, BadResult) as err:
+            if isinstance(err, Crash) and err.hung:
+                raise Hung((base, point, Evaluation(None, {}, [f"your code {err}"], err))) from None
             return combos[0], {c: f"{v} (not read: your code did not return a result)" for c, v in combos[0].items()}
         for i, combo in enumerate(combos):
             net = preset.network(preset.sizes, combo)
@@ -162,11 +178,12 @@ def search(preset, target, module, conventions, examples, dtype, timeout):
             state["notes"].update(evaluation.notes)
         if evaluation.wrong:
             state["failing"] = (net, point, evaluation)
-            raise Failed
+            raise Hung(state["failing"]) if hung(evaluation) else Failed
 
     try:
-        property_()
-    except Failed:
+        with contextlib.redirect_stdout(sys.stderr):  # Hypothesis's own messages; stdout may be --json's
+            property_()
+    except (Failed, Hung):
         pass
     except Exception:  # Hypothesis's own complaint (a flaky student function): report the last failure seen
         if state["failing"] is None:
@@ -204,9 +221,11 @@ def _crash_sentence(preset, target, module, conventions, crash, dtype, timeout) 
         p = _point(at, preset, n, 7, dtype)
         return p is not None and _evaluate(preset, target, module, at, p, timeout).crash is not None
 
-    condition = None if "did not return" in crash.what else diagnose.crash_condition(crashes, preset.sizes)
-    return (f"your code {'raises ' + crash.what.split(':')[0] if 'did not return' not in crash.what else 'hangs'}"
-            + (f" {condition}" if condition else "") + (f", at {crash.where}" if crash.where else ""))
+    if crash.hung:
+        return f"your code does not return (an infinite loop?), stopped at {crash.where}"
+    condition = diagnose.crash_condition(crashes, preset.sizes)
+    return (f"your code raises {crash.error}" + (f" {condition}" if condition else "")
+            + (f", at {crash.where}" if crash.where else ""))
 
 
 def _named(preset, points, conventions, dtype) -> list[str]:
@@ -220,7 +239,9 @@ def _named(preset, points, conventions, dtype) -> list[str]:
 def _diagnosis(preset, target, module, conventions, read, net, point, evaluation, dtype, timeout, result):
     """Where and how the failing result is wrong, from the failing point and spare points of full size.
     When the student's loss followed none of the conventions, each is tried: a known mistake may fit one."""
-    points = [(net, point, evaluation), *_spares(preset, target, module, conventions, dtype, timeout)]
+    points = [(net, point, evaluation)]
+    if not hung(evaluation):
+        points += _spares(preset, target, module, conventions, dtype, timeout)
     crash = next((e.crash for _, _, e in points if e.crash is not None), None)
     if crash is not None:
         result.diagnoses.append(_crash_sentence(preset, target, module, conventions, crash, dtype, timeout))
@@ -269,9 +290,13 @@ def run(presets, target, checker: str, examples: int, dtype=np.float64, timeout=
     dtype = np.dtype(dtype)
     result = Result("PASS", described)
     for preset in presets:
-        conventions, read = detect(preset, target, module, dtype, timeout)
-        result.conventions.update(read)
-        state = search(preset, target, module, conventions, examples, dtype, timeout)
+        try:
+            conventions, read = detect(preset, target, module, dtype, timeout)
+            result.conventions.update(read)
+            state = search(preset, target, module, conventions, examples, dtype, timeout)
+        except Hung as stop:
+            conventions, read = {}, {}
+            state = {"failing": stop.failing, "skipped": None, "notes": set()}
         options = ", ".join(f"{k} {v:g}" for k, v in preset.options.items() if k == "reg")
         result.runs.append(f"{examples} random examples" + (f" at {options}" if options else ""))
         result.notes += sorted(state["notes"] - set(result.notes))
@@ -280,7 +305,8 @@ def run(presets, target, checker: str, examples: int, dtype=np.float64, timeout=
         if state["failing"] is None:
             continue
         net, point, evaluation = state["failing"]
-        point, evaluation = _shortened(preset, target, module, net, point, evaluation, timeout)
+        if not hung(evaluation):
+            point, evaluation = _shortened(preset, target, module, net, point, evaluation, timeout)
         result.verdict = "FAIL"
         result.wrong = evaluation.wrong or state["failing"][2].wrong
         result.example = render(preset, net, point)
