@@ -53,8 +53,9 @@ def text(result: verify.Result, checker: str) -> list[str]:
             lines.append(f"  not returned by your code, so not checked: {', '.join(result.skipped)}")
         return lines + [f"  note: {note}" for note in result.notes]
     lines += [f"  {run}" for run in result.runs]
-    lines += ["", "The smallest failing call found (values shortened while it fails):"]
-    lines += [f"  {line}" for line in result.example]
+    if result.example:
+        lines += ["", "The smallest failing call found (values shortened while it fails):"]
+        lines += [f"  {line}" for line in result.example]
     lines += ["", "What is wrong there:", *(f"  {line}" for line in result.wrong)]
     if result.skipped:
         lines.append(f"  (not checked, not returned by your code: {', '.join(result.skipped)})")
@@ -70,13 +71,18 @@ def text(result: verify.Result, checker: str) -> list[str]:
 
 
 def check(target, preset_list, checker, examples, dtype=np.float64, timeout=None, described="") -> verify.Result:
-    """Load (a path "FILE.py:NAME" or a submission.Target) and check; never raises for the student's doing."""
+    """Load (a path "FILE.py:NAME" or a submission.Target) and check, in this process; never raises for the
+    student's doing. A missing file or name is an ERROR whose first line starts with "usage: "."""
     try:
         if isinstance(target, str):
             target = submission.load(target, timeout)
         return verify.run(preset_list, target, checker, examples, dtype, timeout, described)
     except submission.Crash as crash:
-        return verify.Result("ERROR", described, wrong=[f"your file could not be imported: {crash}"])
+        return verify.Result("ERROR", described, wrong=[f"your file could not be imported: it {crash}"])
+    except ValueError as err:
+        return verify.Result("ERROR", described, wrong=[f"usage: {err}"])
+    except Exception as err:  # the student's code broke the check in a way no rule above foresaw
+        return verify.Result("ERROR", described, wrong=[f"the check could not be completed: {type(err).__name__}: {err}"])
 
 
 def _parser():
@@ -149,7 +155,7 @@ def configure(args) -> tuple[list, str]:
         if args.reg is not None and args.reg < 0:
             raise ValueError(f"--reg must be ≥ 0, got {args.reg}")
         regs = [args.reg] if args.reg is not None else [0.0, DEFAULT_REG]
-        return [dataclasses.replace(preset, options={"reg": r}) for r in regs], describe(args, preset)
+        return [presets.dataclasses_replace(preset, reg=r) for r in regs], describe(args, preset)
     return [preset], describe(args, preset)
 
 
@@ -164,15 +170,15 @@ def main(argv=None) -> int:
         from frameworks import classroom
         if args.report or classroom.is_pattern(args.target):
             return classroom.main(args, preset_list)
-        if not args.target.rpartition(":")[0]:
+        path, _, name = args.target.rpartition(":")
+        if not path or not name:
             raise ValueError(f"expected FILE.py:NAME, got {args.target!r}")
-        target = submission.load(args.target, args.timeout)
+        # One file is checked in a child process too: no student code can hang or end the tool itself.
+        result = classroom.one(args, preset_list, described)
+        if result.verdict == "ERROR" and result.wrong and result.wrong[0].startswith("usage: "):
+            raise ValueError(result.wrong[0].removeprefix("usage: "))
     except (TypeError, ValueError) as err:
         parser.error(str(err))
-    except submission.Crash as crash:
-        result = verify.Result("ERROR", described, wrong=[f"your file could not be imported: {crash}"])
-    else:
-        result = check(target, preset_list, args.checker, args.examples, np.dtype(args.dtype), args.timeout, described)
     emit(result, args)
     return 0 if result.verdict == "PASS" else 1
 

@@ -63,6 +63,13 @@ def names(paths: list[Path]) -> list[str]:
     return out
 
 
+def one(args, preset_list, described) -> verify.Result:
+    """One file, checked in a forked child with the time limit, as a class of one."""
+    path, _, name = args.target.rpartition(":")
+    result = run([Path(path)], name, preset_list, args, described=described)[0]
+    return verify.Result(**{k: result[k] for k in verify.Result.__dataclass_fields__})
+
+
 def _child(connection, target, preset_list, checker, examples, dtype, timeout, described):
     """In the child: check one file and send the result back; the student's output goes to stderr."""
     from frameworks import check
@@ -75,7 +82,7 @@ def _child(connection, target, preset_list, checker, examples, dtype, timeout, d
         connection.close()
 
 
-def run(paths, name, preset_list, args, log=None) -> list[dict]:
+def run(paths, name, preset_list, args, log=None, described=None) -> list[dict]:
     """Every file checked, at most --jobs at a time, each in a forked child killed after --time-limit s."""
     import frameworks
 
@@ -90,7 +97,8 @@ def run(paths, name, preset_list, args, log=None) -> list[dict]:
             receive, send = context.Pipe(duplex=False)
             target = f"{path}:{name}"
             process = context.Process(target=_child, args=(send, target, preset_list, args.checker, args.examples,
-                                                             np.dtype(args.dtype), args.timeout, target), daemon=True)
+                                                             np.dtype(args.dtype), args.timeout, described or target),
+                                      daemon=True)
             process.start()
             send.close()
             running[i] = (process, receive, time.monotonic(), target)
@@ -104,11 +112,13 @@ def run(paths, name, preset_list, args, log=None) -> list[dict]:
                 continue
             elif process.is_alive():
                 process.kill()
-                results[i] = verify.Result("FAIL", target, wrong=[
-                    f"the check did not finish within {args.time_limit:g} s (an infinite loop?)"]).json()
+                results[i] = verify.Result("FAIL", described or target, wrong=[
+                    f"the check did not finish within --time-limit {args.time_limit:g} s: your code does not return "
+                    "(an infinite loop that also swallows the time limit of each call?)"],
+                    diagnoses=["your code does not return (an infinite loop?)"]).json()
             process.join()
             if results[i] is None:
-                results[i] = verify.Result("ERROR", target, wrong=[
+                results[i] = verify.Result("ERROR", described or target, wrong=[
                     f"the check's process ended without a result (exit status {process.exitcode})"]).json()
             receive.close()
             del running[i]

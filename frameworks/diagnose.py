@@ -366,7 +366,7 @@ def crash_condition(crashes, sizes, k_min=2) -> str | None:
     a grid of shapes (only for one-hidden-layer networks); None when none of CONDITIONS separates them."""
     if len(sizes) != 3:
         return None
-    values = sorted({1, 2, 3, 5, *sizes})
+    values = sorted({1, 2, 3, *sizes})
     grid = [(n, d, h, k) for n, d, h, k in itertools.product(values, repeat=4) if k >= k_min]
     outcome = {shape: crashes(shape[0], shape[1:]) for shape in grid}
     if all(outcome.values()):

@@ -13,6 +13,7 @@ the one the student uses off their own loss.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from dataclasses import dataclass, field
 
@@ -204,3 +205,8 @@ def function_preset(network: str, sizes, **options) -> Preset:
 
 
 PRESETS = {"cs224n-q2": CS224N, "cs231n-two-layer": CS231N}
+
+
+def dataclasses_replace(preset: Preset, **options) -> Preset:
+    """The preset at other options (the reg of a CS231n run)."""
+    return dataclasses.replace(preset, options={**preset.options, **options})

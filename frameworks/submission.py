@@ -134,8 +134,15 @@ def load(target: str, timeout=None) -> Target:
         sys.path.insert(0, folder)
     spec = importlib.util.spec_from_file_location(f"_checked_{file.stem}", file)
     module = importlib.util.module_from_spec(spec)
-    with guarded(file.parent, timeout):
-        spec.loader.exec_module(module)
+    before = set(sys.modules)
+    try:
+        with guarded(file.parent, timeout):
+            spec.loader.exec_module(module)
+    finally:  # the student's own helpers (q1_softmax, ...) are forgotten: another student's may share the name
+        for name_ in set(sys.modules) - before:
+            origin = getattr(sys.modules[name_], "__file__", None) or ""
+            if origin and Path(origin).resolve().is_relative_to(file.parent):
+                del sys.modules[name_]
     obj = getattr(module, name, None)
     if not callable(obj):
         raise ValueError(f"{path} has no function or class {name!r}")

@@ -216,10 +216,15 @@ def _spares(preset, target, module, conventions, dtype, timeout):
 
 
 def _crash_sentence(preset, target, module, conventions, crash, dtype, timeout) -> str:
-    def crashes(n, sizes):
+    def crashes(n, sizes):  # the student's code alone: no checker is needed to see a crash
         at = preset.network(sizes, conventions)
         p = _point(at, preset, n, 7, dtype)
-        return p is not None and _evaluate(preset, target, module, at, p, timeout).crash is not None
+        try:
+            return p is not None and preset.invoke(target, at, *p, timeout, preset.options) is None
+        except Crash:
+            return True
+        except BadResult:
+            return False
 
     if crash.hung:
         return f"your code does not return (an infinite loop?), stopped at {crash.where}"

@@ -1,0 +1,93 @@
+"""`python -m frameworks.check --preset ...` on students' code as they wrote it (tests/students/): each
+correct one passes under the convention its course allows, each wrong one fails with its mistake named.
+
+A row: the file, what must be in the report's diagnoses (None: it passes), and what the report says
+about where the error is or which convention it read. Each file is whole, written the way students
+write it, with one mistake (mallory has two)."""
+
+from pathlib import Path
+
+import pytest
+
+import frameworks
+from frameworks import check, presets
+
+STUDENTS = Path(__file__).parent / "students"
+CHECKER = "torch" if not frameworks.unavailable_reason("torch") else "oracle"
+
+CS224N = {
+    "alice": (None, "reduction sum (read off your loss)"),
+    "bob": (None, "reduction mean (read off your loss)"),
+    "carol": (["σ′ evaluated at z instead of σ(z)"], "the error is in δ1 = (δ2 W2ᵀ) ⊙ σ′(z1)"),
+    "dave": (["σ′ applied twice"], "W2 and b2 are right; W1 and b1 are wrong"),
+    "erin": (["a sigmoid output where the softmax belongs"], "your loss is wrong"),
+    "frank": (["your code raises ValueError exactly when N ≠ K and N > 1",
+               "at q1_softmax.py, line 6: x = x - np.max(x, axis=1)"], None),
+    "heidi": (["transposed, then flattened: your W1 is the right gradient transposed"], "the error is in ∂L/∂W1 = xᵀ δ1"),
+    "ivan": (["bias gradient not summed over the batch (averaged)"], "the error is in ∂L/∂b2 = Σ_n δ2"),
+    "judy": (["missing 1/N (mean over the batch)"], "reduction mean (read off your loss)"),
+    "mallory": (["σ′ evaluated at z instead of σ(z)", "bias gradient not summed over the batch (averaged)"],
+                "the error is in ∂L/∂b2 = Σ_n δ2 and in δ1 = (δ2 W2ᵀ) ⊙ σ′(z1)"),
+    "oscar": (["inputs changed in place: labels"], None),
+}
+
+CS231N = {
+    "correct_2017": (None, "regularization reg·ΣW² (read off your loss)"),
+    "correct_2016": (None, "regularization ½·reg·ΣW² (read off your loss)"),
+    "relu_mask_strict": (None, "regularization reg·ΣW²"),  # its ReLU mask is z < 0: the kink is never drawn
+    "biases_regularized": (["biases regularized: your loss carries reg·Σb², and your b1 and b2 gradients follow it"],
+                           "b2 and b1 are wrong"),
+    "bias_grad_regularized": (["your b1 and b2 gradients carry a regularization term (2·reg·b) that your loss lacks"],
+                              "your loss is right"),
+    "reg_only_in_gradients": (["a regularization term in your gradients but not in your loss: your loss lacks reg·ΣW²",
+                               "your loss is wrong while every gradient is right"], "read off your gradients"),
+    "reg_only_in_loss": (["a regularization term in your loss but not in your gradients: your W1 and W2 gradients "
+                          "lack 2·reg·W"], "the error is in ∂L/∂W2 = h1ᵀ δ2 + 2λ W2"),
+    "summed_over_batch": (["the reduction differs: your loss and every gradient are exactly N × the expected ones"],
+                          "the course averages over the batch"),
+    "softmax_crash": (["your code raises ValueError exactly when N ≠ K and N > 1"], None),
+    "sign_flipped_loss": (["your loss is exactly −1 × the right value (sign flipped)",
+                           "your loss is wrong while every gradient is right"], "every gradient you return is right"),
+}
+
+
+def _report(target, preset_list):
+    result = check.check(target, preset_list, CHECKER, 100, timeout=10)
+    return result, "\n".join(check.text(result, CHECKER))
+
+
+def _assert_report(result, text, diagnoses, said):
+    if diagnoses is None:
+        assert result.verdict == "PASS", text
+    else:
+        assert result.verdict == "FAIL", text
+        for expected in diagnoses:
+            assert any(expected in line for line in result.diagnoses), f"{expected!r} not diagnosed:\n{text}"
+    if said:
+        assert said in text, f"{said!r} not said:\n{text}"
+
+
+@pytest.mark.parametrize(("student", "expected"), CS224N.items(), ids=list(CS224N))
+def test_cs224n_students(student, expected):
+    result, text = _report(f"{STUDENTS / 'cs224n' / student / 'q2_neural.py'}:forward_backward_prop", [presets.CS224N])
+    _assert_report(result, text, *expected)
+
+
+@pytest.mark.parametrize(("student", "expected"), CS231N.items(), ids=list(CS231N))
+def test_cs231n_students(student, expected):
+    runs = [presets.dataclasses_replace(presets.CS231N, reg=r) for r in (0.0, check.DEFAULT_REG)]
+    result, text = _report(f"{STUDENTS / 'cs231n' / student}.py:TwoLayerNet", runs)
+    _assert_report(result, text, *expected)
+
+
+def test_a_bias_gradient_returned_as_a_row_is_accepted_with_a_note():
+    result, text = _report(f"{STUDENTS / 'cs231n' / 'bias_as_row.py'}:TwoLayerNet",
+                           [presets.dataclasses_replace(presets.CS231N, reg=0.1)])
+    assert result.verdict == "PASS", text
+    assert "note: b1 came back as (1, 10) where the network's b1 is (10,); accepted as (10,)" in text
+
+
+def test_a_correct_student_checked_at_one_reg_says_so():
+    result, text = _report(f"{STUDENTS / 'cs231n' / 'correct_2017.py'}:TwoLayerNet",
+                           [presets.dataclasses_replace(presets.CS231N, reg=0.25)])
+    assert result.verdict == "PASS" and result.runs == ["100 random examples at reg 0.25"], text
