@@ -85,7 +85,7 @@ def judge(quantity: str, ours, theirs, checker: str, dtype, spread: Callable[[],
     b = np.asarray(theirs, dtype=np.float64)
     if a.shape != b.shape:
         return Verdict(False, True, False, np.inf, np.inf, np.inf,
-                       f"{quantity} has shape {a.shape} in the {ours_name} but {b.shape} in {checker}")
+                       f"{quantity} has shape {a.shape} ({ours_name}) where {checker}'s is {b.shape}")
     diff = np.abs(a - b)
     scale = float(np.max(np.abs(b), initial=0.0))
     abs_err = float(np.max(diff, initial=0.0))

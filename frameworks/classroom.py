@@ -119,7 +119,7 @@ def run(paths, name, preset_list, args, log=None, described=None) -> list[dict]:
             process.join()
             if results[i] is None:
                 results[i] = verify.Result("ERROR", described or target, wrong=[
-                    f"the check's process ended without a result (exit status {process.exitcode})"]).json()
+                    f"your code ended the check's process (exit status {process.exitcode}) before it returned"]).json()
             receive.close()
             del running[i]
             if log:

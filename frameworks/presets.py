@@ -76,7 +76,7 @@ def read_grads(grads, shapes: dict, keys_known: tuple) -> tuple[dict, list]:
 def _pair(result, what: str):
     if not (isinstance(result, (tuple, list)) and len(result) == 2):
         kind = f"a {type(result).__name__}" + (f" of {len(result)}" if isinstance(result, (tuple, list)) else "")
-        raise BadResult(f"{what} returned {kind}; a pair {what.split(' ')[0]} → (loss, gradients) belongs there")
+        raise BadResult(f"{what} returned {kind}; a pair (loss, gradients) belongs there")
     return result
 
 

@@ -1,49 +1,45 @@
-"""`python -m frameworks.check`: pointed at one small buggy implementation per classic mistake
-(tests/student_backprop.py), it fails and names that mistake; it passes a correct one."""
+"""`python -m frameworks.check` on f(params, x, y) (--network): pointed at one small buggy implementation
+per classic mistake (tests/student_backprop.py), it fails and names that mistake; it passes a correct
+one; and from the command line it keeps to its exit statuses and to one JSON object under --json."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-import reference
-from frameworks import check
+import frameworks
+from frameworks import check, presets, submission
 from tests import student_backprop as student
 
 ROOT = Path(__file__).parents[1]
-NET = reference.sigmoid_softmax_ce(10, 5, 10)
+CHECKER = "torch" if not frameworks.unavailable_reason("torch") else "oracle"
 DIAGNOSES = {
     "missing_mean": "missing 1/N (mean over the batch)",
     "sign_flipped": "sign flipped",
-    "transposed": "transposed",
+    "transposed": "transposed: your W2 and W1 are the right gradient transposed",
     "missing_sigmoid_derivative": "missing the sigmoid derivative σ′",
     "sigmoid_instead_of_derivative": "σ used instead of σ′",
-    "bias_not_summed": "bias gradient not summed over the batch",
+    "bias_not_summed": "bias gradient not summed over the batch: your b2 and b1 have one row per example",
     "softmax_without_y": "softmax gradient without subtracting y",
 }
 
 
-def _run(function, examples=100):
-    lines = []
-    status = check.run(function, NET, "oracle", examples, out=lines.append)
-    return status, lines
-
-
-def _diagnoses(lines):
-    start = next(i for i, line in enumerate(lines) if line.startswith("Diagnosis"))
-    return [line.strip() for line in lines[start + 1:] if line.startswith("  ")]
+def _check(function, network="sigmoid_softmax_ce", sizes=(10, 5, 10), examples=100, dtype=np.float64, **options):
+    target = submission.Target(Path(student.__file__), function.__name__, function)
+    result = check.check(target, [presets.function_preset(network, sizes, **options)], CHECKER, examples, dtype)
+    return result, "\n".join(check.text(result, CHECKER))
 
 
 @pytest.mark.parametrize(("name", "diagnosis"), DIAGNOSES.items())
 def test_each_classic_mistake_is_named(name, diagnosis):
-    status, lines = _run(getattr(student, name))
-    assert status == 1 and lines[0].startswith("FAIL"), lines
-    text = "\n".join(lines)
-    assert "The smallest failing example Hypothesis found:" in text and "params['W1'] = np.array(" in text
-    assert " is wrong: at index " in text or " has shape " in text  # the wrong gradient, named
-    found = _diagnoses(lines)
-    assert len(found) == 1 and found[0].startswith(diagnosis), f"expected {diagnosis!r}, got {found}"
+    result, text = _check(getattr(student, name))
+    assert result.verdict == "FAIL" and text.startswith("FAIL"), text
+    assert "The smallest failing call found" in text and "W1 = np.array(" in text and "loss, grads = f(params, x, y)" in text
+    assert any(" disagrees at index " in line or " has shape " in line for line in result.wrong), text
+    assert len(result.diagnoses) == 1 and result.diagnoses[0].startswith(diagnosis), f"expected {diagnosis!r}:\n{text}"
 
 
 @pytest.mark.parametrize(("name", "sizes", "diagnosis"), [
@@ -51,40 +47,52 @@ def test_each_classic_mistake_is_named(name, diagnosis):
     ("mse_column_weight_gradient_transposed", (4, 4, 2), "transposed: your W1 is the right gradient transposed"),
 ])
 def test_a_mistake_in_one_layer_of_the_textbook_network_is_named_with_its_place(name, sizes, diagnosis):
-    net = reference.sigmoid_mse(*sizes, layout="column")
-    lines = []
-    assert check.run(getattr(student, name), net, "oracle", 100, out=lines.append) == 1
-    assert _diagnoses(lines) == [diagnosis], lines
+    result, text = _check(getattr(student, name), "sigmoid_mse", sizes, layout="column")
+    assert result.diagnoses == [diagnosis], text
+
+
+def test_the_place_of_the_error_is_named_in_backward_order():
+    result, text = _check(student.missing_sigmoid_derivative)
+    assert result.where == ("your loss is right; W2 and b2 are right; W1, b1 and x are wrong: the error is in "
+                            "δ1 = (δ2 W2ᵀ) ⊙ σ′(z1)"), text
 
 
 def test_the_textbook_network_in_column_layout_passes_when_right():
-    lines = []
-    assert check.run(student.mse_column_correct, reference.sigmoid_mse(3, 4, 2, layout="column"), "oracle", 50,
-                     out=lines.append) == 0, lines
+    result, text = _check(student.mse_column_correct, "sigmoid_mse", (3, 4, 2), examples=50, layout="column")
+    assert result.verdict == "PASS", text
 
 
-def test_an_assert_in_the_users_code_is_reported_as_their_exception():
-    with pytest.raises(AssertionError, match="student code that asserts"):
-        _run(student.with_an_assert, examples=50)
+def test_an_assert_in_the_users_code_is_their_crash_with_their_line():
+    result, text = _check(student.with_an_assert, examples=50)
+    assert result.verdict == "FAIL", text
+    assert "your code raised AssertionError: student code that asserts on its input, at student_backprop.py" in text
 
 
 def test_a_mistake_that_is_not_classic_is_said_to_match_nothing():
-    status, lines = _run(student.wrong_in_a_new_way)
-    assert status == 1
-    assert any("none of the classic mistakes matches" in line for line in lines), lines
+    result, text = _check(student.wrong_in_a_new_way)
+    assert result.verdict == "FAIL" and result.diagnoses == [], text
+    assert "Diagnosis: none of the known mistakes matches" in text
 
 
 def test_a_correct_implementation_passes_and_says_what_was_checked():
-    status, lines = _run(student.correct)
-    assert status == 0 and lines[0].startswith("PASS"), lines
-    assert "checked: loss, W1, b1, W2, b2, x" in "\n".join(lines)
+    result, text = _check(student.correct)
+    assert result.verdict == "PASS", text
+    assert "checked: loss, W1, b1, W2, b2, x" in text
+
+
+def test_a_correct_implementation_passes_in_float32_too():
+    def correct32(params, x, y):
+        loss, grads = student.correct(params, x, y)
+        return loss, {k: v.astype(np.float32) for k, v in grads.items()}
+
+    result, text = _check(correct32, examples=50, dtype=np.float32)
+    assert result.verdict == "PASS", text
 
 
 def test_gradients_not_returned_are_skipped_and_said_so():
-    status, lines = _run(student.correct_without_dx, examples=20)
-    assert status == 0
-    text = "\n".join(lines)
-    assert "checked: loss, W1, b1, W2, b2\n" in text + "\n" and "skipped, not returned by your function: x" in text
+    result, text = _check(student.correct_without_dx, examples=20)
+    assert result.verdict == "PASS"
+    assert "checked: loss, W1, b1, W2, b2\n" in text + "\n" and "not returned by your code, so not checked: x" in text
 
 
 def test_gradients_not_returned_are_said_so_on_a_failure_too():
@@ -92,27 +100,74 @@ def test_gradients_not_returned_are_said_so_on_a_failure_too():
         loss, grads = student.sign_flipped(params, x, y)
         return loss, {k: v for k, v in grads.items() if k != "x"}
 
-    status, lines = _run(wrong_and_partial)
-    assert status == 1 and "  (not checked, not returned by your function: x)" in lines
+    result, text = _check(wrong_and_partial)
+    assert result.verdict == "FAIL" and "  (not checked, not returned by your code: x)" in text
+
+
+def test_a_sum_over_the_batch_without_the_flag_is_a_reduction_mismatch():
+    def summed(params, x, y):
+        loss, grads = student.correct(params, x, y)
+        return loss * len(x), {k: v * len(x) for k, v in grads.items()}
+
+    result, text = _check(summed)
+    assert result.diagnoses == [
+        "the reduction differs: your loss and every gradient are exactly N × the expected ones, so your function sums "
+        "over the batch where this check expects the mean; run with --reduction sum"], text
+
+
+def cli(*args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "frameworks.check", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout)
 
 
 def test_the_command_line_exit_status_and_usage_errors():
-    def cli(*args):
-        return subprocess.run([sys.executable, "-m", "frameworks.check", *args], cwd=ROOT, capture_output=True,
-                              text=True, timeout=300)
-
-    base = ["--network", "sigmoid_softmax_ce", "--sizes", "10,5,10", "--examples", "20"]
+    base = ["--network", "sigmoid_softmax_ce", "--sizes", "10,5,10", "--examples", "20", "--checker", "oracle"]
     assert cli("tests/student_backprop.py:correct", *base).returncode == 0
     failing = cli("tests/student_backprop.py:sign_flipped", *base)
     assert failing.returncode == 1 and "sign flipped" in failing.stdout
-    missing = cli("tests/student_backprop.py:no_such_function", *base)
-    assert missing.returncode == 2 and "has no function 'no_such_function'" in missing.stderr
-    sizes = cli("tests/student_backprop.py:correct", "--network", "sigmoid_softmax_ce", "--sizes", "10,5")
-    assert sizes.returncode == 2 and "--sizes takes D,H,K" in sizes.stderr
-    letters = cli("tests/student_backprop.py:correct", "--network", "sigmoid_softmax_ce", "--sizes", "10,x,3")
-    assert letters.returncode == 2 and "--sizes takes D,H,K as integers" in letters.stderr
-    none = cli("tests/student_backprop.py:correct", *base[:-1], "0")
-    assert none.returncode == 2 and "--examples must be at least 1" in none.stderr
-    asserting = cli("tests/student_backprop.py:with_an_assert", *base)
-    assert asserting.returncode == 1 and "raised an exception" in asserting.stderr
-    assert "student code that asserts" in asserting.stderr
+    for args, message in [
+        (["tests/student_backprop.py:no_such_function", *base], "has no function or class 'no_such_function'"),
+        (["tests/student_backprop.py:correct", "--network", "sigmoid_softmax_ce", "--sizes", "10,x,3"],
+         "--sizes takes integers separated by commas"),
+        (["tests/student_backprop.py:correct", *base[:-3], "0"], "--examples must be at least 1"),
+        (["tests/student_backprop.py:correct", "--sizes", "10,5,10"], "give --preset"),
+        (["tests/student_backprop.py:correct", "--preset", "cs224n-q2", "--reg", "0.1"], "--reg applies to"),
+        (["no_such_file.py:f", *base], "no_such_file.py: no such file"),
+    ]:
+        run = cli(*args)
+        assert run.returncode == 2 and message in run.stderr, (args, run.stderr)
+        assert "Traceback" not in run.stderr
+
+
+def test_json_prints_one_object_and_nothing_else_even_when_the_code_prints():
+    run = cli("tests/students/misbehaving/prints.py:loss_and_grads", "--network", "sigmoid_softmax_ce", "--sizes", "3,4,3",
+              "--checker", "oracle", "--examples", "20", "--json")
+    result = json.loads(run.stdout)  # exactly one JSON document: anything else on stdout fails to parse
+    assert run.returncode == 0 and result["verdict"] == "PASS" and result["diagnoses"] == []
+    assert set(result) >= {"verdict", "diagnoses", "wrong", "notes", "conventions"}
+    assert "debug: called with" in run.stderr
+
+
+MISBEHAVING = {  # file in tests/students/misbehaving: (verdict, what the report says)
+    "raises": ("FAIL", "your code raised RuntimeError: not implemented yet, at raises.py, line 5"),
+    "loops": ("FAIL", "your code did not return within 2 s (an infinite loop?), stopped at loops.py, line 5"),
+    "exits": ("FAIL", "your code raised SystemExit: 3, at exits.py, line 6: sys.exit(3)"),
+    "kills": ("ERROR", "your code ended the check's process (exit status 0) before it returned"),
+    "returns_none": ("FAIL", "the function returned a NoneType; a pair (loss, gradients) belongs there"),
+    "returns_a_string": ("FAIL", "the gradients are a str; a dict {'W1': ..., ...} belongs there"),
+    "wrong_shape": ("FAIL", "W1 has shape (2, 1) (yours) where oracle's is (1, 2)"),  # Hypothesis shrinks to D=2, H=1
+    "returns_nan": ("FAIL", "b1 disagrees at index (0,): yours nan"),
+    "import_error": ("ERROR", "your file could not be imported: it raised ModuleNotFoundError"),
+    "prints": ("PASS", ""),
+}
+
+
+def test_whatever_the_code_does_the_tool_gives_a_verdict_and_never_its_traceback():
+    run = cli("tests/students/misbehaving/[!_]*.py:loss_and_grads", "--network", "sigmoid_softmax_ce", "--sizes", "3,4,3",
+              "--checker", "oracle", "--timeout", "2", "--time-limit", "20", "--json")
+    assert "Traceback" not in run.stderr, run.stderr
+    results = json.loads(run.stdout)["results"]
+    assert set(results) == set(MISBEHAVING)
+    for name, (verdict, says) in MISBEHAVING.items():
+        report = results[name]
+        assert report["verdict"] == verdict and says in "\n".join(report["wrong"]), (name, report)

@@ -111,7 +111,7 @@ def test_a_result_of_pure_noise_is_counted_not_judged_but_a_far_off_one_fails():
 
 
 def test_the_engine_says_what_does_not_match():
-    assert "has shape (2,) in the reference but (3,) in c" in judge("W", np.ones(2), np.ones(3), "c", np.float64).message
+    assert "has shape (2,) (reference) where c's is (3,)" in judge("W", np.ones(2), np.ones(3), "c", np.float64).message
     assert not judge("W", np.array([np.nan, 1.0]), np.ones(2), "c", np.float64).ok
 
 

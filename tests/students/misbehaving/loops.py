@@ -1,0 +1,6 @@
+"""Never returns."""
+
+
+def loss_and_grads(params, x, y):
+    while True:
+        pass

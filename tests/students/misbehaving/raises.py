@@ -1,0 +1,5 @@
+"""Raises on every call."""
+
+
+def loss_and_grads(params, x, y):
+    raise RuntimeError("not implemented yet")
