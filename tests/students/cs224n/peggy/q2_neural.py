@@ -1,5 +1,7 @@
 """A retry loop that swallows every exception, the time limit's included: only the class report's
 per-file process limit stops it."""
+import time
+
 import numpy as np
 
 
@@ -36,8 +38,9 @@ def forward_backward_prop(data, labels, params, dimensions):
             h = sigmoid(data.dot(W1) + b1)
             if np.all(h > 0.5):
                 break
+            time.sleep(0.05)
         except:  # noqa: E722
-            pass
+            time.sleep(0.05)  # "wait a little and retry"
     yhat = softmax(h.dot(W2) + b2)
     cost = -np.sum(labels * np.log(yhat))
 

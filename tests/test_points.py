@@ -1,0 +1,47 @@
+"""The points everything is checked at (agreement.points) stay off kinks: no ReLU pre-activation lies
+within its declared margin of 0, in a fresh draw or in a shortened one, though Hypothesis and the
+shortening pass both pull values toward 0, where z = 0 is exactly the kink."""
+
+import numpy as np
+import pytest
+
+import reference
+from agreement import points
+
+NET = reference.mlp(4, 10, 3, hidden="relu", output="softmax", loss="cross_entropy", l2=0.1)  # CS231n's net
+
+
+def _pre_activation(params, x):
+    return np.atleast_2d(x) @ params["W1"] + params["b1"]
+
+
+def _off_the_kink(params, x) -> bool:
+    z = _pre_activation(params, x)
+    margin = reference.ReLU.domain.margin * max(1.0, float(np.max(np.abs(z))))
+    return bool(np.all(np.abs(z) >= margin))
+
+
+@pytest.mark.parametrize("special", [0.0, 0.25, 0.9])  # 0.9: nine elements in ten are 0, ±2 or ±1e-3
+def test_a_drawn_point_is_off_the_relu_kink(special):
+    drawn = 0
+    for seed in range(200):
+        point = points.fill(NET, (5,), "labels", np.random.default_rng(seed), np.float64, special)
+        if point is not None:
+            drawn += 1
+            assert _off_the_kink(*point[:2]), seed
+    assert drawn >= 20  # the rule refills (even at 0.9 a fifth of the draws find a point), it does not give up
+
+
+def test_the_all_zero_point_is_on_the_kink_and_refused():
+    params, x, _ = points.fill(NET, (5,), "labels", np.random.default_rng(0), np.float64)
+    zeros = {k: np.zeros_like(v) for k, v in params.items()}
+    assert not points.in_domain(NET, zeros, np.zeros_like(x))
+
+
+def test_a_shortened_point_stays_off_the_kink():
+    params, x, _ = points.fill(NET, (5,), "labels", np.random.default_rng(1), np.float64)
+    short = points.shorten({**params, "x": x}, fails=lambda arrays: True,  # every change "still fails"
+                           allowed=lambda a: points.in_domain(NET, {k: a[k] for k in params}, a["x"]))
+    kept = {k: short[k] for k in params}
+    assert _off_the_kink(kept, short["x"])
+    assert sum(int(np.count_nonzero(v)) for v in short.values()) < sum(int(np.count_nonzero(v)) for v in (*params.values(), x))
