@@ -226,8 +226,8 @@ def _regularization(points, reg, factor, unexplained) -> tuple[list[str], set]:
     if not reg:
         return [], set()
     chain = _chain(points[0].net)
-    weights = [w for _, w, _, _ in chain if w in unexplained]
-    biases = [b for _, _, b, _ in chain if b in unexplained]
+    weights = [q for q in unexplained if q in {w for _, w, _, _ in chain}]
+    biases = [q for q in unexplained if q in {b for _, _, b, _ in chain}]
 
     def grad_term(key):  # ours − right = c · reg · key, the same c at every point (a zero key shows nothing)
         cs = []
@@ -334,12 +334,13 @@ def mistakes(points, *, reg=0.0, factor=1.0, fix="") -> list[str]:
     found = _reduction(points, fix)
     if found:
         return found
-    unexplained = set(wrong)
+    order = ["loss", *(k for _, w, b, _ in reversed(_chain(points[0].net)) for k in (w, b)), "x"]
+    unexplained = [q for q in order if q in wrong]  # in backward order, so that sentences name them so
     for step in (lambda u: _regularization(points, reg, factor, u), lambda u: _variants(points, u),
                  lambda u: _layout_slips(points, u), lambda u: _factors(points, u)):
         names, explained = step(unexplained)
         found += names
-        unexplained -= explained
+        unexplained = [q for q in unexplained if q not in explained]
         if not unexplained:
             break
     grads = [q for q in points[0].ours if q != "loss"]

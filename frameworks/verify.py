@@ -282,10 +282,10 @@ def render(preset, net, point) -> list[str]:
                 "params = np.concatenate([W1.ravel(), b1, W2.ravel(), b2])",
                 f"cost, grad = forward_backward_prop(data, labels, params, {list(net.sizes)})"]
     if preset.name == "cs231n-two-layer":
-        return [f"net = TwoLayerNet({', '.join(map(str, net.sizes))})",
-                "net.params = {" + ", ".join(f"{k!r}: {k}" for k in params) + "}", *lines,
+        return [*lines, f"net = TwoLayerNet({', '.join(map(str, net.sizes))})",
+                "net.params = {" + ", ".join(f"{k!r}: {k}" for k in params) + "}",
                 f"X = {literal(x)}", f"y = {literal(y)}", f"loss, grads = net.loss(X, y, reg={preset.options.get('reg', 0.0)!r})"]
-    return ["params = {" + ", ".join(f"{k!r}: {k}" for k in params) + "}", *lines, f"x = {literal(x)}",
+    return [*lines, "params = {" + ", ".join(f"{k!r}: {k}" for k in params) + "}", f"x = {literal(x)}",
             f"y = {literal(y)}", "loss, grads = f(params, x, y)"]
 
 

@@ -35,13 +35,13 @@ CS231N = {
     "correct_2017": (None, "regularization reg·ΣW² (read off your loss)"),
     "correct_2016": (None, "regularization ½·reg·ΣW² (read off your loss)"),
     "relu_mask_strict": (None, "regularization reg·ΣW²"),  # its ReLU mask is z < 0: the kink is never drawn
-    "biases_regularized": (["biases regularized: your loss carries reg·Σb², and your b1 and b2 gradients follow it"],
+    "biases_regularized": (["biases regularized: your loss carries reg·Σb², and your b2 and b1 gradients follow it"],
                            "b2 and b1 are wrong"),
-    "bias_grad_regularized": (["your b1 and b2 gradients carry a regularization term (2·reg·b) that your loss lacks"],
+    "bias_grad_regularized": (["your b2 and b1 gradients carry a regularization term (2·reg·b) that your loss lacks"],
                               "your loss is right"),
     "reg_only_in_gradients": (["a regularization term in your gradients but not in your loss: your loss lacks reg·ΣW²",
                                "your loss is wrong while every gradient is right"], "read off your gradients"),
-    "reg_only_in_loss": (["a regularization term in your loss but not in your gradients: your W1 and W2 gradients "
+    "reg_only_in_loss": (["a regularization term in your loss but not in your gradients: your W2 and W1 gradients "
                           "lack 2·reg·W"], "the error is in ∂L/∂W2 = h1ᵀ δ2 + 2λ W2"),
     "summed_over_batch": (["the reduction differs: your loss and every gradient are exactly N × the expected ones"],
                           "the course averages over the batch"),
