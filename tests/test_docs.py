@@ -1,6 +1,9 @@
-"""The real output quoted in docs/ is what the code prints today: each block is made again here and
-must stand in its document, line for line."""
+"""The real output quoted in docs/ and the README is what the code prints today: each block is made
+again here and must stand in its document, line for line."""
 
+import contextlib
+import io
+import shlex
 from pathlib import Path
 
 import numpy as np
@@ -8,7 +11,7 @@ import pytest
 
 import reference
 from agreement import judge, network_spread
-from frameworks import oracle
+from frameworks import check, oracle
 from tests.compare import once
 from tests.strategies import Case
 from tests.test_tolerance import ILL_CONDITIONED
@@ -59,3 +62,24 @@ def test_the_tolerance_examples_are_real_output(name, case):
         assert row is not None, f"docs/tolerances.md, {name} example: max|truth| of {q} is {truth}, quoted {quoted[q][1]}"
         assert row[4:] == [informative, visible], f"{name}, {q}: measured {line!r}"
         assert _close_enough(row[2], error) and _close_enough(row[3], used), f"{name}, {q}: measured {line!r}, quoted {row}"
+
+
+README = DOCS.parent / "README.md"
+
+
+def _commands(text: str):
+    """Each `$ python -m frameworks.check ARGS` in a code block, with the output quoted under it."""
+    for block in text.split("```")[1::2]:
+        runs = block.split("$ python -m frameworks.check ")[1:]
+        for run in runs:
+            command, _, output = run.partition("\n")
+            yield shlex.split(command), output.rstrip("\n")
+
+
+@pytest.mark.parametrize(("argv", "quoted"), list(_commands(README.read_text())),
+                         ids=lambda a: a[0].split(":")[0] if isinstance(a, list) else "")
+def test_the_check_tools_output_in_the_readme_is_real(argv, quoted):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        check.main(argv)
+    assert out.getvalue().rstrip("\n") == quoted, f"README.md: `{shlex.join(argv)}` now prints\n{out.getvalue()}"
