@@ -66,7 +66,7 @@ def text(result: verify.Result, checker: str) -> list[str]:
         lines += [f"  {line}" for line in result.diagnoses]
     else:
         lines += ["", "Diagnosis: none of the known mistakes matches; compare your formulas with",
-                  "  python -m reference explain"]
+                  f"  {result.explain or 'python -m reference explain'}"]
     return lines + [f"  note: {note}" for note in result.notes]
 
 

@@ -51,6 +51,7 @@ class Result:
     checked: list = field(default_factory=list)
     skipped: list = field(default_factory=list)
     runs: list = field(default_factory=list)  # what was checked, one line per run
+    explain: str = ""  # the command that prints every formula and shape of the network checked
 
     def json(self) -> dict:
         return asdict(self)
@@ -289,6 +290,19 @@ def render(preset, net, point) -> list[str]:
             f"y = {literal(y)}", "loss, grads = f(params, x, y)"]
 
 
+def explain_command(net) -> str:
+    """`python -m reference explain ...` for this network: its formulas and shapes, step by step."""
+    c = net.config
+    args = [net.name if net.name in ("sigmoid_mse", "sigmoid_softmax_ce") else "mlp", "--sizes", ",".join(map(str, net.sizes))]
+    if args[0] == "mlp":
+        args += ["--hidden", ",".join(dict.fromkeys(c["hidden"])) if len(set(c["hidden"])) == 1 else ",".join(c["hidden"]),
+                 "--output", c["output"], "--loss", c["loss"]]
+    args += [f"--{k} {v}" for k, v in (("layout", c["layout"]), ("reduction", c["reduction"])) if v not in ("row", "mean")]
+    if c["l2"]:
+        args += ["--l2", f"{c['l2']:g}"]
+    return "python -m reference explain " + " ".join(args)
+
+
 def run(presets, target, checker: str, examples: int, dtype=np.float64, timeout=None, described="") -> Result:
     """Check `target` (frameworks.submission.Target) under each preset in turn; the first failure ends it."""
     module = frameworks.load(checker)
@@ -318,6 +332,7 @@ def run(presets, target, checker: str, examples: int, dtype=np.float64, timeout=
         if options:
             result.runs[-1] += " (it failed there)"
         _diagnosis(preset, target, module, conventions, read, net, point, evaluation, dtype, timeout, result)
+        result.explain = explain_command(preset.network(preset.sizes, conventions))
         break
     quantities = ["loss", *preset.network(preset.sizes, {}).param_shapes, "x"]
     result.checked = [q for q in quantities if q not in result.skipped]

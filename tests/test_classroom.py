@@ -39,6 +39,8 @@ def test_the_class_report_of_a_folder_with_a_crash_and_two_infinite_loops(tmp_pa
     assert "13 submissions: 2 pass, 11 fail, 0 could not be checked." in markdown
     assert "| [carol](students/carol.md) | FAIL |" in markdown
     assert (tmp_path / "students" / "carol.md").read_text().startswith("# carol: FAIL\n")
+    readme = (ROOT / "README.md").read_text().split("### A whole class")[1].split("```")[3].lstrip("\n")  # summary.md
+    assert readme == markdown, "README.md quotes another summary.md than the class report writes today"
     gradescope = json.loads((tmp_path / "gradescope" / "alice" / "results.json").read_text())
     assert gradescope["score"] == 1.0 and gradescope["tests"][0]["output"].startswith("PASS: ")
     assert json.loads((tmp_path / "gradescope" / "carol" / "results.json").read_text())["score"] == 0.0
