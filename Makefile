@@ -1,5 +1,6 @@
 # Quick start:  make verify  (the cross-framework verification)   make test  (the whole test suite)
-# make bench: what a verified point costs, against torch.autograd.gradcheck (benchmarks/speed.py)
+# make bench: what a verified point costs, against torch.autograd.gradcheck (benchmarks/speed.py), and what
+# checking students' code costs (benchmarks/classroom.py)
 # Each target makes its own virtual environment in .venv and installs the pinned dependencies first.
 PYTHON ?= python3
 VENV := .venv
@@ -22,6 +23,7 @@ test: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/speed.py
+	$(PY) benchmarks/classroom.py
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
