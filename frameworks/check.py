@@ -23,10 +23,9 @@ import dataclasses
 import json
 import sys
 
-import numpy as np
-
 import frameworks
-from frameworks import presets, submission, verify
+from frameworks import presets, verify
+from frameworks.verify import check  # noqa: F401  (check(target, presets, checker, examples): the tool as a function)
 
 DEFAULT_REG = 0.1  # the positive reg at which CS231n code is checked when --reg is not given
 
@@ -68,21 +67,6 @@ def text(result: verify.Result, checker: str) -> list[str]:
         lines += ["", "Diagnosis: none of the known mistakes matches; compare your formulas with",
                   f"  {result.explain or 'python -m reference explain'}"]
     return lines + [f"  note: {note}" for note in result.notes]
-
-
-def check(target, preset_list, checker, examples, dtype=np.float64, timeout=None, described="") -> verify.Result:
-    """Load (a path "FILE.py:NAME" or a submission.Target) and check, in this process; never raises for the
-    student's doing. A missing file or name is an ERROR whose first line starts with "usage: "."""
-    try:
-        if isinstance(target, str):
-            target = submission.load(target, timeout)
-        return verify.run(preset_list, target, checker, examples, dtype, timeout, described)
-    except submission.Crash as crash:
-        return verify.Result("ERROR", described, wrong=[f"your file could not be imported: it {crash}"])
-    except ValueError as err:
-        return verify.Result("ERROR", described, wrong=[f"usage: {err}"])
-    except Exception as err:  # the student's code broke the check in a way no rule above foresaw
-        return verify.Result("ERROR", described, wrong=[f"the check could not be completed: {type(err).__name__}: {err}"])
 
 
 def _parser():

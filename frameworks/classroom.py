@@ -4,8 +4,9 @@
         --report class/ [--gradescope] [--time-limit 120] [--jobs 2]
 
 A student's crash, infinite loop or sys.exit harms no other check: each file runs in a child
-process forked from this one (the checker already imported, so a file costs its own check and
-not the imports), killed when its time is up. Written into the --report folder:
+process, killed when its time is up, forked from a server process that imported the checker once
+(so a file costs its own check and not the imports, and no child inherits thread pools that have
+run: the caller may have computed with torch or JAX before). Written into the --report folder:
 
     students/NAME.md, students/NAME.json     each student's verdict, diagnosis and failing call
     summary.md, summary.json                 how many pass, which mistakes how often
@@ -72,11 +73,9 @@ def one(args, preset_list, described) -> verify.Result:
 
 def _child(connection, target, preset_list, checker, examples, dtype, timeout, described):
     """In the child: check one file and send the result back; the student's output goes to stderr."""
-    from frameworks import check
-
     try:
         sys.stdout = sys.stderr
-        result = check.check(target, preset_list, checker, examples, dtype, timeout, described)
+        result = verify.check(target, preset_list, checker, examples, dtype, timeout, described)
         connection.send(result.json())
     finally:
         connection.close()
@@ -86,8 +85,10 @@ def run(paths, name, preset_list, args, log=None, described=None) -> list[dict]:
     """Every file checked, at most --jobs at a time, each in a forked child killed after --time-limit s."""
     import frameworks
 
-    frameworks.load(args.checker)  # imported here once; every child inherits it
-    context = multiprocessing.get_context("fork")
+    # Children fork from a server process that imported the checker once and never computed with it:
+    # a fork of a process whose torch or JAX thread pools have run can deadlock in the child.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["frameworks.verify", frameworks.CHECKERS[args.checker][0]])
     jobs = args.jobs or os.cpu_count() or 1
     pending = list(enumerate(paths))
     running, results = {}, [None] * len(paths)

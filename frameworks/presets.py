@@ -14,6 +14,7 @@ the one the student uses off their own loss.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 from dataclasses import dataclass, field
 
@@ -189,13 +190,13 @@ def _invoke_function(target, net, params, x, y, timeout, options):
     return Outcome(_scalar(loss, "loss"), grads, notes, changed)
 
 
+def _build(network, sizes, **options):
+    return reference.mlp(*sizes, **options) if network == "mlp" else reference.NETWORKS[network](*sizes, **options)
+
+
 def function_preset(network: str, sizes, **options) -> Preset:
     """f(params, x, y) for `network` (sigmoid_mse, sigmoid_softmax_ce or mlp) with reference.mlp's options."""
-    def build(sizes, **kw):
-        if network == "mlp":
-            return reference.mlp(*sizes, **kw)
-        return reference.NETWORKS[network](*sizes, **kw)
-
+    build = functools.partial(_build, network)  # a partial of a module function: it is sent to a child process
     net = build(tuple(sizes), **options)  # raises on bad options, before any student code runs
     forms = {"softmax_cross_entropy": "one-hot", "sigmoid_binary_cross_entropy": "0/1 labels"}
     return Preset(

@@ -32,7 +32,7 @@ from agreement.points import fill, in_domain, shorten
 from agreement.points import literal as _literal
 from frameworks import diagnose
 from frameworks.presets import BadResult
-from frameworks.submission import Crash
+from frameworks.submission import Crash, load
 
 SPARE_BATCHES = (3, 5, 7)  # spare points for a diagnosis, at the preset's sizes: three batch sizes, for N
 MAX_BATCH = 8
@@ -337,3 +337,18 @@ def run(presets, target, checker: str, examples: int, dtype=np.float64, timeout=
     quantities = ["loss", *preset.network(preset.sizes, {}).param_shapes, "x"]
     result.checked = [q for q in quantities if q not in result.skipped]
     return result
+
+
+def check(target, preset_list, checker, examples, dtype=np.float64, timeout=None, described="") -> Result:
+    """Load (a path "FILE.py:NAME" or a submission.Target) and check, in this process; never raises for the
+    student's doing. A missing file or name is an ERROR whose first line starts with "usage: "."""
+    try:
+        if isinstance(target, str):
+            target = load(target, timeout)
+        return run(preset_list, target, checker, examples, dtype, timeout, described)
+    except Crash as crash:
+        return Result("ERROR", described, wrong=[f"your file could not be imported: it {crash}"])
+    except ValueError as err:
+        return Result("ERROR", described, wrong=[f"usage: {err}"])
+    except Exception as err:  # the student's code broke the check in a way no rule above foresaw
+        return Result("ERROR", described, wrong=[f"the check could not be completed: {type(err).__name__}: {err}"])
