@@ -377,4 +377,7 @@ def crash_condition(crashes, sizes, k_min=2) -> str | None:
     for text, condition in CONDITIONS.items():
         if all(condition(*shape) == crashed for shape, crashed in outcome.items()):
             return f"exactly when {text} (N: the batch; D, H, K: the layer sizes)"
+    if all((tuple(shape[1:]) != tuple(sizes)) == crashed for shape, crashed in outcome.items()):
+        return (f"at every layer size but the {','.join(map(str, sizes))} given (it is checked at sizes up to those, "
+                "so that a failure shows at small ones)")
     return None

@@ -129,3 +129,29 @@ def mse_column_weight_gradient_transposed(params, x, y):
 def with_an_assert(params, x, y):
     assert np.all(np.abs(x) < 1.5), "student code that asserts on its input"
     return correct(params, x, y)
+
+
+# Constant factors that no known-wrong variant explains, each where a student makes it.
+
+def mse_loss_without_half(params, x, y):
+    loss, grads = mse_column_correct(params, x, y)
+    return 2 * loss, grads  # Σ (ŷ − y)² where ½ Σ (ŷ − y)² belongs; the gradients keep the ½'s cancellation
+
+
+def mse_delta_halved(params, x, y):
+    h, yhat = _mse_forward(params, x)
+    d2 = 0.5 * (yhat - y) * yhat * (1 - yhat) / len(x)  # "the derivative of ½ r² is ½ r"
+    d1 = (d2 @ params["W2"]) * h * (1 - h)
+    loss = 0.5 * np.sum((yhat - y) ** 2) / len(x)
+    return loss, {"W1": d1.T @ x, "b1": d1.sum(axis=0), "W2": d2.T @ h, "b2": d2.sum(axis=0), "x": d1 @ params["W1"]}
+
+
+def loss_summed(params, x, y):
+    _, yhat = _forward(params, x)
+    _, grads = correct(params, x, y)
+    return -np.sum(y * np.log(yhat)), grads  # the cost summed, its gradients averaged
+
+
+def loss_averaged(params, x, y):
+    loss, grads = correct(params, x, y)  # for the network with reduction="sum": the gradients summed
+    return loss, {k: v * len(x) for k, v in grads.items()}

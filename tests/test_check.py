@@ -51,6 +51,31 @@ def test_a_mistake_in_one_layer_of_the_textbook_network_is_named_with_its_place(
     assert result.diagnoses == [diagnosis], text
 
 
+@pytest.mark.parametrize(("name", "network", "options", "diagnoses"), [
+    ("mse_loss_without_half", "sigmoid_mse", {"layout": "column"},
+     ["your loss is exactly 2 × the right value", "your loss is wrong while every gradient is right"]),
+    ("mse_delta_halved", "sigmoid_mse", {"layout": "column"}, ["your W2, b2, W1, b1 and x are exactly ½ × the right value"]),
+    ("loss_summed", "sigmoid_softmax_ce", {},
+     ["your loss is exactly N × the right value (a missing 1/N)", "your loss is wrong while every gradient is right"]),
+    ("loss_averaged", "sigmoid_softmax_ce", {"reduction": "sum"},
+     ["your loss is exactly 1/N × the right value (an extra 1/N)", "your loss is wrong while every gradient is right"]),
+])
+def test_a_constant_factor_no_known_mistake_explains_is_named(name, network, options, diagnoses):
+    sizes = (3, 4, 2) if network == "sigmoid_mse" else (10, 5, 10)
+    result, text = _check(getattr(student, name), network, sizes, **options)
+    assert result.diagnoses == diagnoses, text
+
+
+def test_any_mlp_network_in_float32_from_the_command_line():
+    base = ["--network", "mlp", "--sizes", "4,6,5,3", "--hidden", "relu,tanh", "--output", "softmax", "--loss",
+            "cross_entropy", "--l2", "0.01", "--dtype", "float32", "--checker", "oracle", "--examples", "30", "--json"]
+    right = json.loads(cli("tests/students/misbehaving/_reference.py:correct", *base).stdout)
+    assert right["verdict"] == "PASS" and right["checked"] == ["loss", "W1", "b1", "W2", "b2", "W3", "b3", "x"], right
+    wrong = json.loads(cli("tests/students/misbehaving/_reference.py:relu_passes_negatives", *base).stdout)
+    assert wrong["verdict"] == "FAIL", wrong
+    assert wrong["diagnoses"] == ["ReLU gradient passed through where the input is < 0"], wrong
+
+
 def test_the_place_of_the_error_is_named_in_backward_order():
     result, text = _check(student.missing_sigmoid_derivative)
     assert result.where == ("your loss is right; W2 and b2 are right; W1, b1 and x are wrong: the error is in "
@@ -171,3 +196,13 @@ def test_whatever_the_code_does_the_tool_gives_a_verdict_and_never_its_traceback
     for name, (verdict, says) in MISBEHAVING.items():
         report = results[name]
         assert report["verdict"] == verdict and says in "\n".join(report["wrong"]), (name, report)
+
+
+def test_code_that_works_only_at_the_sizes_given_is_told_so():
+    def fixed_sizes(params, x, y):
+        if params["W1"].shape != (10, 5) or params["W2"].shape != (5, 10):  # its sizes written in
+            raise ValueError("cannot reshape array")
+        return student.correct(params, x, y)
+
+    result, text = _check(fixed_sizes, examples=30)
+    assert any("at every layer size but the 10,5,10 given" in d for d in result.diagnoses), text

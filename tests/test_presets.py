@@ -45,6 +45,8 @@ CS231N = {
                           "lack 2·reg·W"], "the error is in ∂L/∂W2 = h1ᵀ δ2 + 2λ W2"),
     "summed_over_batch": (["the reduction differs: your loss and every gradient are exactly N × the expected ones"],
                           "the course averages over the batch"),
+    "dscores_wrong_index": (["every gradient is wrong while your loss is right"],
+                            "your loss is right; W2, b2, W1 and b1 are wrong: the error is in δ2 = (ŷ − y) / N"),
     "softmax_crash": (["your code raises ValueError exactly when N ≠ K and N > 1"], None),
     "sign_flipped_loss": (["your loss is exactly −1 × the right value (sign flipped)",
                            "your loss is wrong while every gradient is right"], "every gradient you return is right"),
