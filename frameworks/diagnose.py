@@ -290,27 +290,37 @@ def _regularization(points, reg, factor, unexplained) -> tuple[list[str], set]:
     return found, explained
 
 
+def _transposed(p, q) -> bool:
+    return np.ndim(p.ours[q]) == 2 and p.match(np.asarray(p.ours[q]).T, p.right[q])
+
+
+def _transposed_then_flattened(p, q) -> bool:  # CS224n's flat grad: a (H, D) gradient read back as (D, H)
+    return np.ndim(p.right[q]) == 2 and p.match(np.reshape(p.ours[q], np.shape(p.right[q])[::-1]).T, p.right[q])
+
+
+def _one_row_per_example(p, q) -> bool:
+    return p.n > 1 and np.shape(p.ours[q]) == (p.n, *np.shape(p.right[q])) and p.match(np.sum(p.ours[q], axis=0), p.right[q])
+
+
+# (the relation of the student's gradient to the right one, rearranged; the sentence naming the keys it holds for)
+REARRANGED = (
+    (_transposed, lambda keys: f"transposed: your {_and(keys)} {_is(keys)} the right gradient transposed"),
+    (_transposed_then_flattened, lambda keys: f"transposed, then flattened: your {_and(keys)} {_is(keys)} the right "
+                                              "gradient transposed, read back in the right gradient's shape"),
+    (_one_row_per_example, lambda keys: f"bias gradient not summed over the batch: your {_and(keys)} "
+                                        f"{'has' if len(keys) == 1 else 'have'} one row per example; the right one is their sum"),
+)
+
+
 def _layout_slips(points, unexplained) -> tuple[list[str], set]:
-    """A weight gradient equal to the right one transposed; a bias gradient left with one row per example."""
+    """A gradient equal to the right one rearranged: transposed (and flattened), or one row per example."""
     found, explained = [], set()
-    transposed = [q for q in unexplained if q != "loss" and _holds(points, lambda p, q=q: np.ndim(p.ours[q]) == 2
-                  and p.match(np.asarray(p.ours[q]).T, p.right[q]))]
-    if transposed:
-        found.append(f"transposed: your {_and(transposed)} {_is(transposed)} the right gradient transposed")
-        explained |= set(transposed)
-    flattened = [q for q in unexplained if q not in ("loss", *transposed) and _holds(points, lambda p, q=q:
-                 np.ndim(p.right[q]) == 2 and p.match(np.reshape(p.ours[q], np.shape(p.right[q])[::-1]).T, p.right[q]))]
-    if flattened:
-        found.append(f"transposed, then flattened: your {_and(flattened)} {_is(flattened)} the right gradient "
-                     "transposed, read back in the right gradient's shape")
-        explained |= set(flattened)
-    unsummed = [q for q in unexplained if q != "loss" and q not in transposed and _holds(points, lambda p, q=q:
-                p.n > 1 and np.shape(p.ours[q]) == (p.n, *np.shape(p.right[q]))
-                and p.match(np.sum(p.ours[q], axis=0), p.right[q]))]
-    if unsummed:
-        found.append(f"bias gradient not summed over the batch: your {_and(unsummed)} "
-                     f"{'has' if len(unsummed) == 1 else 'have'} one row per example; the right one is their sum")
-        explained |= set(unsummed)
+    for relation, sentence in REARRANGED:
+        keys = [q for q in unexplained if q != "loss" and q not in explained
+                and _holds(points, lambda p, q=q, relation=relation: relation(p, q))]
+        if keys:
+            found.append(sentence(keys))
+            explained |= set(keys)
     return found, explained
 
 
