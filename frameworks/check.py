@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import sys
 
 import frameworks
@@ -32,10 +33,8 @@ DEFAULT_REG = 0.1  # the positive reg at which CS231n code is checked when --reg
 
 def describe(args, preset) -> str:
     if preset.name == "function":
-        return f"{args.target} as {preset.network(preset.sizes, {})!r}"
-    kind = ("sigmoid hidden layer, softmax, cross-entropy" if preset.name == "cs224n-q2"
-            else "ReLU hidden layer, softmax, mean cross-entropy, L2 on W1 and W2")
-    return f"{args.target}, preset {preset.name} ({kind}; sizes {','.join(map(str, preset.sizes))})"
+        return f"{args.target} as {preset.kind}"
+    return f"{args.target}, preset {preset.name} ({preset.kind}; sizes {','.join(map(str, preset.sizes))})"
 
 
 def text(result: verify.Result, checker: str) -> list[str]:
@@ -77,13 +76,13 @@ def _parser():
     parser.add_argument("--network", choices=["mlp", *presets.reference.NETWORKS],
                         help="or: a network reference.mlp builds, called as f(params, x, y)")
     parser.add_argument("--sizes", help="D,H,...,K (a preset has its own default)")
-    parser.add_argument("--hidden", default="sigmoid", help="--network mlp: the hidden activation(s), comma-separated")
-    parser.add_argument("--output", default="sigmoid", help="--network mlp: the output activation")
-    parser.add_argument("--loss", default="mse", help="--network mlp: the loss")
-    parser.add_argument("--l2", type=float, default=0.0, help="--network: the L2 strength λ (λ ΣW² in the loss)")
-    parser.add_argument("--layout", default="row", help="--network: row (x W, default) or column (W x)")
-    parser.add_argument("--reduction", default="mean", help="--network: mean (default) or sum over the batch")
-    parser.add_argument("--dtype", default="float64", choices=["float64", "float32"], help="--network: the dtype of the points")
+    parser.add_argument("--hidden", help="--network mlp: the hidden activation(s), comma-separated (default sigmoid)")
+    parser.add_argument("--output", help="--network mlp: the output activation (default sigmoid)")
+    parser.add_argument("--loss", help="--network mlp: the loss (default mse)")
+    parser.add_argument("--l2", type=float, help="--network: the L2 strength λ, λ ΣW² in the loss (default 0)")
+    parser.add_argument("--layout", help="--network: row (x W, default) or column (W x)")
+    parser.add_argument("--reduction", help="--network: mean (default) or sum over the batch")
+    parser.add_argument("--dtype", choices=["float64", "float32"], help="--network: the dtype of the points (default float64)")
     parser.add_argument("--reg", type=float, help=f"cs231n-two-layer: the reg to check at (default: 0 and {DEFAULT_REG})")
     default = "torch" if not frameworks.unavailable_reason("torch") else "oracle"
     parser.add_argument("--checker", default=default, choices=list(frameworks.CHECKERS),
@@ -106,44 +105,61 @@ def _sizes(text_, what="--sizes"):
     return sizes
 
 
+NETWORK_ONLY = ("l2", "layout", "reduction", "dtype")
+MLP_ONLY = ("hidden", "output", "loss")
+
+
+def _given(args, names) -> list[str]:
+    return [f"--{n}" for n in names if getattr(args, n) is not None]
+
+
 def configure(args) -> tuple[list, str]:
     """The presets to run (one per reg for CS231n) and the description; ValueError for a bad option."""
     if (args.preset is None) == (args.network is None):
         raise ValueError("give --preset (an assignment's convention) or --network (f(params, x, y)), not both or neither")
     if args.examples < 1:
         raise ValueError(f"--examples must be at least 1, got {args.examples}")
-    if args.timeout <= 0 or args.time_limit <= 0:
-        raise ValueError("--timeout and --time-limit must be positive")
+    for name in ("timeout", "time_limit"):
+        value = getattr(args, name)
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"--{name.replace('_', '-')} must be a positive number of seconds, got {value}")
+    if args.jobs < 0:
+        raise ValueError(f"--jobs must be 0 (as many as the cores) or more, got {args.jobs}")
     if args.gradescope and not args.report:
         raise ValueError("--gradescope writes into the --report folder: give --report DIR too")
+    misplaced = _given(args, ["reg"]) if args.preset != "cs231n-two-layer" else []
+    misplaced += _given(args, MLP_ONLY) if args.network != "mlp" else []
+    misplaced += _given(args, NETWORK_ONLY) if args.network is None else []
+    if misplaced:
+        where = {"--reg": "--preset cs231n-two-layer", **{f"--{n}": "--network mlp" for n in MLP_ONLY},
+                 **{f"--{n}": "--network" for n in NETWORK_ONLY}}
+        raise ValueError("; ".join(f"{flag} applies to {where[flag]} only" for flag in misplaced))
     if args.network:
         if args.sizes is None:
             raise ValueError("--network needs --sizes D,H,...,K")
-        options = dict(layout=args.layout, reduction=args.reduction, l2=args.l2)
+        options = dict(layout=args.layout or "row", reduction=args.reduction or "mean", l2=args.l2 or 0.0)
         if args.network == "mlp":
-            hidden = args.hidden.split(",")
-            options.update(hidden=hidden[0] if len(hidden) == 1 else tuple(hidden), output=args.output, loss=args.loss)
+            hidden = (args.hidden or "sigmoid").split(",")
+            options.update(hidden=hidden[0] if len(hidden) == 1 else tuple(hidden), output=args.output or "sigmoid",
+                           loss=args.loss or "mse")
         preset = presets.function_preset(args.network, _sizes(args.sizes), **options)
         return [preset], describe(args, preset)
-    if args.dtype != "float64":
-        raise ValueError("--dtype applies to --network; the assignments compute in float64")
     preset = presets.PRESETS[args.preset]
     if args.sizes:
         sizes = _sizes(args.sizes)
         if len(sizes) != 3 or min(sizes) < 1 or sizes[2] < 2:
             raise ValueError(f"--sizes for {args.preset} is D,H,K with K ≥ 2 classes, got {args.sizes!r}")
         preset = dataclasses.replace(preset, sizes=sizes)
-    if args.reg is not None and args.preset != "cs231n-two-layer":
-        raise ValueError("--reg applies to --preset cs231n-two-layer")
     if args.preset == "cs231n-two-layer":
-        if args.reg is not None and args.reg < 0:
-            raise ValueError(f"--reg must be ≥ 0, got {args.reg}")
+        if args.reg is not None and not (math.isfinite(args.reg) and args.reg >= 0):
+            raise ValueError(f"--reg must be a number ≥ 0, got {args.reg}")
         regs = [args.reg] if args.reg is not None else [0.0, DEFAULT_REG]
-        return [presets.dataclasses_replace(preset, reg=r) for r in regs], describe(args, preset)
+        return [presets.at(preset, reg=r) for r in regs], describe(args, preset)
     return [preset], describe(args, preset)
 
 
 def main(argv=None) -> int:
+    verify.keep_hypothesis_out_of_the_students_folder()
     parser = _parser()
     args = parser.parse_args(argv)
     try:

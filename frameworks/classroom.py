@@ -46,10 +46,12 @@ def files(target: str) -> tuple[list[Path], str]:
     return found, name
 
 
-def names(paths: list[Path]) -> list[str]:
-    """A short, unique name per file: the parts of its path that differ from the others'."""
+def names(paths: list[Path], pattern: str = "") -> list[str]:
+    """A short, unique name per file: the parts of its path that differ from the others'. One file is named
+    by its folder when the pattern fixes the file's name (submissions/*/q2_neural.py), else by its stem."""
     if len(paths) == 1:
-        return [paths[0].stem]
+        fixed_name = not any(c in Path(pattern).name for c in PATTERN_CHARS)
+        return [paths[0].resolve().parent.name if pattern and fixed_name else paths[0].stem]
     parts = [p.resolve().parts for p in paths]
     head = 0  # the folders every path shares
     while all(len(p) > head + 1 and p[head] == parts[0][head] for p in parts):
@@ -60,25 +62,42 @@ def names(paths: list[Path]) -> list[str]:
         rest = list(p[head:])
         if same_name and len(rest) > 1:
             rest = rest[:-1]
-        out.append("/".join(rest).removesuffix(".py").replace("/", "_") or Path(*p).stem)
+        name = "/".join(rest).removesuffix(".py").replace("/", "_") or Path(*p).stem
+        while name in out:  # a_b/q.py and a/b_q.py would both be a_b
+            name += "_"
+        out.append(name)
     return out
 
 
 def one(args, preset_list, described) -> verify.Result:
     """One file, checked in a forked child with the time limit, as a class of one."""
     path, _, name = args.target.rpartition(":")
-    result = run([Path(path)], name, preset_list, args, described=described)[0]
-    return verify.Result(**{k: result[k] for k in verify.Result.__dataclass_fields__})
+    return verify.Result.from_json(run([Path(path)], name, preset_list, args, described=described)[0])
 
 
 def _child(connection, target, preset_list, checker, examples, dtype, timeout, described):
-    """In the child: check one file and send the result back; the student's output goes to stderr."""
+    """In the child: check one file and send the result back. The student's output goes to stderr, file
+    descriptor 1 included (os.system, C code), and the child ends at once after sending: a thread the
+    student's code left running cannot keep it alive."""
     try:
+        os.dup2(2, 1)
         sys.stdout = sys.stderr
-        result = verify.check(target, preset_list, checker, examples, dtype, timeout, described)
+        verify.keep_hypothesis_out_of_the_students_folder()
+        try:
+            result = verify.check(target, preset_list, checker, examples, dtype, timeout, described)
+        except BaseException as err:  # KeyboardInterrupt raised by the student's code, say
+            result = verify.Result("ERROR", described, wrong=[f"the check was interrupted: {type(err).__name__}"])
         connection.send(result.json())
-    finally:
         connection.close()
+    finally:
+        os._exit(0)
+
+
+def _timed_out(described, limit) -> dict:
+    return verify.Result("FAIL", described, wrong=[
+        f"the check did not finish within --time-limit {limit:g} s: your code does not return "
+        "(an infinite loop that also swallows the time limit of each call?)"],
+        diagnoses=["your code does not return (an infinite loop?)"]).json()
 
 
 def run(paths, name, preset_list, args, log=None, described=None) -> list[dict]:
@@ -97,62 +116,62 @@ def run(paths, name, preset_list, args, log=None, described=None) -> list[dict]:
             i, path = pending.pop(0)
             receive, send = context.Pipe(duplex=False)
             target = f"{path}:{name}"
-            process = context.Process(target=_child, args=(send, target, preset_list, args.checker, args.examples,
-                                                             np.dtype(args.dtype), args.timeout, described or target),
-                                      daemon=True)
+            dtype = np.dtype(args.dtype or "float64")
+            process = context.Process(target=_child, daemon=True, args=(
+                send, target, preset_list, args.checker, args.examples, dtype, args.timeout, described or target))
             process.start()
             send.close()
-            running[i] = (process, receive, time.monotonic(), target)
-        for i, (process, receive, started, target) in list(running.items()):
+            running[i] = (process, receive, time.monotonic(), described or target)
+        for i, (process, receive, started, label) in list(running.items()):
+            alive = process.is_alive()  # asked before the pipe: a result sent just after is still read below
             if receive.poll():
                 try:
                     results[i] = receive.recv()
                 except EOFError:
                     results[i] = None
-            elif process.is_alive() and time.monotonic() - started <= args.time_limit:
+            elif alive and time.monotonic() - started <= args.time_limit:
                 continue
-            elif process.is_alive():
+            elif alive:
+                results[i] = _timed_out(label, args.time_limit)
+            process.join(timeout=5)
+            if process.is_alive():
                 process.kill()
-                results[i] = verify.Result("FAIL", described or target, wrong=[
-                    f"the check did not finish within --time-limit {args.time_limit:g} s: your code does not return "
-                    "(an infinite loop that also swallows the time limit of each call?)"],
-                    diagnoses=["your code does not return (an infinite loop?)"]).json()
-            process.join()
+                process.join()
             if results[i] is None:
-                results[i] = verify.Result("ERROR", described or target, wrong=[
+                results[i] = verify.Result("ERROR", label, wrong=[
                     f"your code ended the check's process (exit status {process.exitcode}) before it returned"]).json()
             receive.close()
             del running[i]
             if log:
-                log(f"{results[i]['verdict']}: {target}")
+                log(f"{results[i]['verdict']}: {label}")
         time.sleep(0.01)
     return results
 
 
 def _kind(diagnosis: str) -> str:
-    """A diagnosis without the student's own file and line, so that the same mistake counts as one."""
-    return diagnosis.split(", at ")[0].split(", stopped at ")[0]
+    """A diagnosis without the student's own file and line, the layer or the convention it was found in, so
+    that the same mistake counts as one."""
+    for cut in (", at ", ", stopped at ", " (only in ", " (with "):
+        diagnosis = diagnosis.split(cut)[0]
+    return diagnosis
 
 
 def summary(named: dict[str, dict]) -> dict:
     verdicts = collections.Counter(r["verdict"] for r in named.values())
-    mistakes = collections.Counter(_kind(d) for r in named.values() for d in dict.fromkeys(r["diagnoses"]))
+    mistakes = collections.Counter(k for r in named.values() for k in dict.fromkeys(_kind(d) for d in r["diagnoses"]))
+    unnamed = sum(1 for r in named.values() if r["verdict"] == "FAIL" and not r["diagnoses"])
+    if unnamed:
+        mistakes["(failed, no mistake named)"] = unnamed
     return {"students": len(named), "pass": verdicts["PASS"], "fail": verdicts["FAIL"], "error": verdicts["ERROR"],
             "mistakes": dict(mistakes.most_common()),
             "verdicts": {n: r["verdict"] for n, r in named.items()}}
 
 
-def _markdown(name, result, checker) -> str:
-    from frameworks import check
-
-    lines = check.text(verify.Result(**{k: result[k] for k in verify.Result.__dataclass_fields__}), checker)
-    return f"# {name}: {result['verdict']}\n\n```\n" + "\n".join(lines) + "\n```\n"
-
-
 def _summary_markdown(s: dict, preset: str) -> str:
-    lines = [f"# Class report: {preset}", "", f"{s['students']} submissions: {s['pass']} pass, {s['fail']} fail, "
+    lines = [f"# Class report: {preset}", "", f"{s['students']} submission{'s' if s['students'] != 1 else ''}: "
+             f"{s['pass']} pass, {s['fail']} fail, "
              f"{s['error']} could not be checked.", "", "| mistake | students |", "|---|---|"]
-    lines += [f"| {m} | {c} |" for m, c in s["mistakes"].items()] or ["| (none named) | |"]
+    lines += [f"| {m} | {c} |" for m, c in s["mistakes"].items()] or ["| (none) | |"]
     lines += ["", "| student | verdict |", "|---|---|"]
     lines += [f"| [{n}](students/{n}.md) | {v} |" for n, v in s["verdicts"].items()]
     return "\n".join(lines) + "\n"
@@ -168,14 +187,12 @@ def _gradescope(result: dict, text: str) -> dict:
 def write(folder: Path, named: dict[str, dict], args, single: bool) -> dict:
     from frameworks import check
 
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "students").mkdir(exist_ok=True)
+    (folder / "students").mkdir(parents=True, exist_ok=True)
     for name, result in named.items():
+        text = "\n".join(check.text(verify.Result.from_json(result), args.checker))
         (folder / "students" / f"{name}.json").write_text(json.dumps(result, ensure_ascii=False, indent=1))
-        (folder / "students" / f"{name}.md").write_text(_markdown(name, result, args.checker))
+        (folder / "students" / f"{name}.md").write_text(f"# {name}: {result['verdict']}\n\n```\n{text}\n```\n")
         if args.gradescope:
-            text = "\n".join(check.text(verify.Result(**{k: result[k] for k in verify.Result.__dataclass_fields__}),
-                                        args.checker))
             where = folder if single else folder / "gradescope" / name
             where.mkdir(parents=True, exist_ok=True)
             (where / "results.json").write_text(json.dumps(_gradescope(result, text), ensure_ascii=False, indent=1))
@@ -188,9 +205,16 @@ def write(folder: Path, named: dict[str, dict], args, single: bool) -> dict:
 def main(args, preset_list) -> int:
     """Class mode: check, write the report, print one line per file (or the summary as JSON); 0 if all pass."""
     paths, name = files(args.target)
+    if args.report:
+        try:
+            Path(args.report).mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise ValueError(f"--report {args.report}: cannot write there ({err.strerror or err})") from None
     say = (lambda line: print(line, file=sys.stderr)) if args.json else print
     results = run(paths, name, preset_list, args, log=say)
-    named = dict(zip(names(paths), results, strict=True))
+    for result in results:
+        result.update(preset=args.preset or "function", checker=args.checker)
+    named = dict(zip(names(paths, args.target.rpartition(":")[0]), results, strict=True))
     s = summary(named) if not args.report else write(Path(args.report), named, args, single=len(paths) == 1
                                                       and not is_pattern(args.target))
     if args.json:

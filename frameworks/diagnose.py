@@ -5,8 +5,10 @@ only if it holds at every point (the failing one and spare ones of other sizes a
 that a coincidence at one degenerate point names nothing.
 
     where(net, points)      "W2 and b2 are right; W1 and b1 are wrong: the error is in δ1 = ..."
-    mistakes(net_at, points, reg)   one sentence per mistake named:
-        a reduction that differs (the loss and every gradient off by exactly N or 1/N)
+    mistakes(points, reg=, factor=, fix=)   one sentence per mistake named:
+        results right only to a few parts in a million (float32 arithmetic, an ε inside a log)
+        a reduction that differs (the loss and every gradient off by exactly N or 1/N), or the loss's
+            and the gradients' reductions differing
         the known-wrong variants of reference/mistakes.py (σ′ at z, a sigmoid for the softmax, ...)
         a regularization term in one of the loss and the gradients but not the other; biases regularized
         a constant factor (−1, 2, ½, N, 1/N); a transpose; a bias gradient not summed over the batch
@@ -16,7 +18,7 @@ that a coincidence at one degenerate point names nothing.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -25,7 +27,8 @@ from reference import mistakes as known
 
 @dataclass
 class Point:
-    """One input (params, x, y) with the student's result and the checker's, each {"loss": .., key: ..}."""
+    """One input (params, x, y) with the student's result and the checker's, each {"loss": .., key: ..}, and
+    the quantities the verdict found wrong there (agreement.compare's, not this module's looser match)."""
 
     net: object
     params: dict
@@ -34,10 +37,11 @@ class Point:
     ours: dict
     right: dict
     dtype: object = np.float64
-    wrong: set = field(default_factory=set)
+    wrong: set = None
 
     def __post_init__(self):
-        self.wrong = {q for q in self.ours if q in self.right and not self.match(self.ours[q], self.right[q])}
+        if self.wrong is None:
+            self.wrong = {q for q in self.ours if q in self.right and not self.match(self.ours[q], self.right[q])}
 
     @property
     def n(self) -> int:
@@ -160,18 +164,46 @@ def _factor(points, q):
     return None
 
 
-def _reduction(points, fix) -> list[str]:
-    """The loss and every gradient off by exactly N (or 1/N): the reduction differs, not a bug."""
-    quantities = [q for q in points[0].ours if q in points[0].right]
+def _scaled(points, q, name) -> bool:
+    return _holds(points, lambda p: p.match(p.ours[q], FACTORS[name](p.n) * np.asarray(p.right[q])))
+
+
+def _reduction(points, fix: dict) -> tuple[list[str], set]:
+    """Everything off by exactly N or 1/N (the reduction differs: a flag, not a bug), or every gradient
+    off by it while the loss is right (the loss and the gradients use different reductions)."""
     if len({p.n for p in points}) < 2 or any(p.n == 1 for p in points):
-        return []
-    for name, sums in (("N", "sums"), ("1/N", "averages")):
-        if all(
-                _holds(points, lambda p, q=q, name=name: p.match(p.ours[q], FACTORS[name](p.n) * np.asarray(p.right[q])))
-                for q in quantities):
-            other = "mean" if sums == "sums" else "sum"
-            return [f"the reduction differs: your loss and every gradient are exactly {name} × the expected ones, "
-                    f"so your function {sums} over the batch where this check expects the {other}; {fix}"]
+        return [], set()
+    expected = points[0].net.reduction
+    grads = [q for q in points[0].ours if q in points[0].right and q != "loss"]
+    everything = ["loss", *grads]
+    for name, theirs, other in (("N", "sums", "sum"), ("1/N", "averages", "mean")):
+        if all(_scaled(points, q, name) for q in everything):
+            if expected != other:
+                return [f"the reduction differs: your loss and every gradient are exactly {name} × the expected ones, so "
+                        f"your function {theirs} over the batch where this check expects the {expected}"
+                        + (f"; {fix[other]}" if other in fix else "")], set(everything)
+            return [f"your loss and every gradient are exactly {name} × the right ones"], set(everything)
+        if grads and all(_scaled(points, q, name) for q in grads) and "loss" not in set().union(*(p.wrong for p in points)):
+            if name == "N" and expected == "mean":
+                return ["missing 1/N (mean over the batch) in every gradient: your loss averages over the batch and "
+                        "your gradients sum"], set(grads)
+            if name == "1/N" and expected == "sum":
+                return ["an extra 1/N in every gradient: your loss sums over the batch and your gradients average"], set(grads)
+    return [], set()
+
+
+def _precision(points) -> list[str]:
+    """Every wrong value right to a few parts in a million: float32 arithmetic, or an ε inside a log."""
+    worst = 0.0
+    for p in points:
+        for q in p.wrong:
+            a, b = np.asarray(p.ours[q], dtype=np.float64), np.asarray(p.right[q], dtype=np.float64)
+            if a.shape != b.shape or not np.all(np.isfinite(a)):
+                return []
+            worst = max(worst, float(np.max(np.abs(a - b), initial=0.0)) / max(float(np.max(np.abs(b), initial=0.0)), 1e-300))
+    if 0 < worst <= 1e-5:
+        return [f"your results are right to {worst:.1e} relative, not to float64's precision: a step computed in "
+                "float32, or an ε added inside a log?"]
     return []
 
 
@@ -190,7 +222,7 @@ def _variants(points, unexplained) -> tuple[list[str], set]:
     found, explained = [], set()
     matches = []
     for description, name, only in options:
-        quantities = set(unexplained)
+        quantities, differs = set(unexplained), set()
         for p in points:
             try:
                 loss, grads = known.apply(p.net, name, only=only).loss_and_grads(p.params, p.x, p.y)
@@ -199,6 +231,8 @@ def _variants(points, unexplained) -> tuple[list[str], set]:
                 break
             theirs = {"loss": loss, **grads}
             quantities &= {q for q in p.ours if q in theirs and p.match(p.ours[q], theirs[q])}
+            differs |= {q for q in quantities if not p.match(theirs[q], p.right[q])}
+        quantities &= differs  # where the variant equals the right value everywhere, it explains nothing
         if quantities:
             matches.append((len(quantities), description, quantities))
     for _, description, quantities in sorted(matches, key=lambda m: -m[0]):
@@ -272,7 +306,8 @@ def _regularization(points, reg, factor, unexplained) -> tuple[list[str], set]:
         explained |= set(lacking)
     for w, c in missing.items():
         if w not in explained and c is not None:
-            found.append(f"your {w} gradient's regularization term is {_coefficient(2 * factor + c)}·{w} where "
+            theirs = _coefficient(2 * factor + c) or f"{2 * factor + c:.3g}·reg"
+            found.append(f"your {w} gradient's regularization term is {theirs}·{w} where "
                          f"{_coefficient(2 * factor)}·{w} belongs (your loss's convention: {term})")
             explained.add(w)
     bias_terms = {b: grad_term(b) for b in biases}
@@ -335,19 +370,20 @@ def _factors(points, unexplained) -> tuple[list[str], set]:
     return found, {q for qs in by_factor.values() for q in qs}
 
 
-def mistakes(points, *, reg=0.0, factor=1.0, fix="") -> list[str]:
+def mistakes(points, *, reg=0.0, factor=1.0, fix=None) -> list[str]:
     """One sentence per mistake named, each holding at every point (two at least); [] when none is."""
     points = [p for p in points if p.ours]
     wrong = set().union(*(p.wrong for p in points))
     if len(points) < 2 or not wrong:
         return []
-    found = _reduction(points, fix)
-    if found:
-        return found
+    precision = _precision(points)
+    if precision:
+        return precision
     order = ["loss", *(k for _, w, b, _ in reversed(_chain(points[0].net)) for k in (w, b)), "x"]
     unexplained = [q for q in order if q in wrong]  # in backward order, so that sentences name them so
-    for step in (lambda u: _regularization(points, reg, factor, u), lambda u: _variants(points, u),
-                 lambda u: _layout_slips(points, u), lambda u: _factors(points, u)):
+    found = []
+    for step in (lambda u: _reduction(points, fix or {}), lambda u: _regularization(points, reg, factor, u),
+                 lambda u: _variants(points, u), lambda u: _layout_slips(points, u), lambda u: _factors(points, u)):
         names, explained = step(unexplained)
         found += names
         unexplained = [q for q in unexplained if q not in explained]

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import reference
+from agreement.points import literal
 from frameworks.submission import call
 
 
@@ -34,6 +35,7 @@ class Outcome:
     grads: dict
     notes: list = field(default_factory=list)  # shapes accepted with a note
     changed: list = field(default_factory=list)  # arguments changed in place
+    keys: list = field(default_factory=list)  # the keys the code returned its gradients under, as it spelled them
 
 
 def _array(value, what: str) -> np.ndarray:
@@ -47,6 +49,8 @@ def _array(value, what: str) -> np.ndarray:
 
 
 def _scalar(value, what: str) -> float:
+    if value is None:
+        raise BadResult(f"{what} is None: a number belongs there (is the loss computed?)")
     a = _array(value, what)
     if a.size != 1:
         raise BadResult(f"{what} has shape {a.shape}; a single number belongs there")
@@ -87,17 +91,16 @@ class Preset:
 
     name: str
     call: str  # how the student's code is called, for the report
+    kind: str  # the network, for the report's first line
     sizes: tuple  # default sizes
     target_form: str  # the form of y the student's code takes
+    required: tuple  # the gradients the student's code must return
     candidates: dict = field(default_factory=dict)  # convention: its candidates, each a network option set
     options: dict = field(default_factory=dict)  # fixed network options (the reg of this run, ...)
     build: object = None  # build(sizes, **options) -> reference.Network
     invoke: object = None  # invoke(target, net, params, x, y, timeout, options) -> Outcome
-    fix: str = ""  # which flag or preset sets the reduction, for a reduction mismatch
-
-    def subject(self, target, net, timeout=None):
-        """The student's code as f(params, x, y) -> Outcome, at `net`'s sizes."""
-        return lambda params, x, y: self.invoke(target, net, params, x, y, timeout, self.options)
+    render: object = None  # render(name, net, (params, x, y), options) -> code lines of the call
+    fix: dict = field(default_factory=dict)  # {the student's reduction: what sets it right}, for a mismatch
 
     def network(self, sizes, conventions: dict):
         options = dict(self.options)
@@ -108,12 +111,23 @@ class Preset:
 
 # ---- CS224n assignment 1, q2_neural.py -------------------------------------------------------------
 
-def _cs224n_params(params, sizes):
+def _flat(params):
     return np.concatenate([params[k].ravel() for k in ("W1", "b1", "W2", "b2")])
 
 
+def _lines(params) -> list[str]:
+    return [f"{k} = {literal(v, float64_plain=True)}" for k, v in params.items()]
+
+
+def _render_cs224n(name, net, point, options):
+    params, x, y = point
+    return [*_lines(params), f"data = {literal(x, float64_plain=True)}", f"labels = {literal(y, float64_plain=True)}",
+            "params = np.concatenate([W1.ravel(), b1, W2.ravel(), b2])",
+            f"cost, grad = {name}(data, labels, params, {list(net.sizes)})"]
+
+
 def _invoke_cs224n(target, net, params, x, y, timeout, options):
-    flat = _cs224n_params(params, net.sizes)
+    flat = _flat(params)
     arguments = {"data": x.copy(), "labels": y.copy(), "params": flat, "dimensions": list(net.sizes)}
     result, changed = call(target, target.obj, arguments, timeout)
     cost, grad = _pair(result, "forward_backward_prop")
@@ -126,7 +140,7 @@ def _invoke_cs224n(target, net, params, x, y, timeout, options):
         size = int(np.prod(shape))
         grads[key] = grad.reshape(-1)[offset:offset + size].reshape(shape)
         offset += size
-    return Outcome(_scalar(cost, "cost"), grads, [], changed)
+    return Outcome(_scalar(cost, "cost"), grads, [], changed, list(grads))
 
 
 def _cs224n_network(sizes, reduction="mean"):
@@ -136,9 +150,10 @@ def _cs224n_network(sizes, reduction="mean"):
 CS224N = Preset(
     name="cs224n-q2",
     call="forward_backward_prop(data, labels, params, dimensions) with params flat W1 | b1 | W2 | b2",
-    sizes=(10, 5, 10), target_form="one-hot",
+    kind="sigmoid hidden layer, softmax, cross-entropy", sizes=(10, 5, 10), target_form="one-hot",
+    required=("W1", "b1", "W2", "b2"),
     candidates={"reduction": {"mean": {"reduction": "mean"}, "sum": {"reduction": "sum"}}},
-    build=_cs224n_network, invoke=_invoke_cs224n, fix="either is accepted under --preset cs224n-q2")
+    build=_cs224n_network, invoke=_invoke_cs224n, render=_render_cs224n)
 
 
 # ---- CS231n assignment 1, classifiers/neural_net.py -------------------------------------------------
@@ -162,9 +177,16 @@ def _invoke_cs231n(target, net, params, x, y, timeout, options):
     result, changed = call(target, loss_method, arguments, timeout, **keywords)
     if not all(np.array_equal(model.params[k], params[k]) for k in params if k in getattr(model, "params", {})):
         changed.append("self.params")
-    loss, grads = _pair(result, "loss")
-    grads, notes = read_grads(grads, net.param_shapes, tuple(net.param_shapes))
-    return Outcome(_scalar(loss, "loss"), grads, notes, changed)
+    loss, raw = _pair(result, "loss")
+    grads, notes = read_grads(raw, net.param_shapes, tuple(net.param_shapes))
+    return Outcome(_scalar(loss, "loss"), grads, notes, changed, list(raw))
+
+
+def _render_cs231n(name, net, point, options):
+    params, x, y = point
+    return [*_lines(params), f"net = {name}({', '.join(map(str, net.sizes))})",
+            "net.params = {" + ", ".join(f"{k!r}: {k}" for k in params) + "}", f"X = {literal(x, float64_plain=True)}",
+            f"y = {literal(y, float64_plain=True)}", f"loss, grads = net.loss(X, y, reg={options.get('reg', 0.0)!r})"]
 
 
 def _cs231n_network(sizes, reg=0.0, factor=1.0):
@@ -174,10 +196,11 @@ def _cs231n_network(sizes, reg=0.0, factor=1.0):
 CS231N = Preset(
     name="cs231n-two-layer",
     call="TwoLayerNet(input_size, hidden_size, output_size); .params = {W1, b1, W2, b2}; .loss(X, y, reg=R)",
-    sizes=(4, 10, 3), target_form="labels",
+    kind="ReLU hidden layer, softmax, mean cross-entropy, L2 on W1 and W2", sizes=(4, 10, 3), target_form="labels",
+    required=("W1", "b1", "W2", "b2"),
     candidates={"regularization": {"reg·ΣW²": {"factor": 1.0}, "½·reg·ΣW²": {"factor": 0.5}}},
-    build=_cs231n_network, invoke=_invoke_cs231n,
-    fix="the course averages over the batch: divide your loss and its gradient by N")
+    build=_cs231n_network, invoke=_invoke_cs231n, render=_render_cs231n,
+    fix={"sum": "the course averages over the batch: divide your loss and its gradients by N"})
 
 
 # ---- f(params, x, y), any network reference.mlp builds ----------------------------------------------
@@ -185,9 +208,16 @@ CS231N = Preset(
 def _invoke_function(target, net, params, x, y, timeout, options):
     arguments = {"params": {k: v.copy() for k, v in params.items()}, "x": x.copy(), "y": y.copy()}
     result, changed = call(target, target.obj, arguments, timeout)
-    loss, grads = _pair(result, "the function")
-    grads, notes = read_grads(grads, {**net.param_shapes, "x": x.shape}, (*net.param_shapes, "x"))
-    return Outcome(_scalar(loss, "loss"), grads, notes, changed)
+    loss, raw = _pair(result, "the function")
+    grads, notes = read_grads(raw, {**net.param_shapes, "x": x.shape}, (*net.param_shapes, "x"))
+    return Outcome(_scalar(loss, "loss"), grads, notes, changed, list(raw))
+
+
+def _render_function(name, net, point, options):
+    params, x, y = point
+    return [*_lines(params), "params = {" + ", ".join(f"{k!r}: {k}" for k in params) + "}",
+            f"x = {literal(x, float64_plain=True)}", f"y = {literal(y, float64_plain=True)}",
+            f"loss, grads = {name}(params, x, y)"]
 
 
 def _build(network, sizes, **options):
@@ -200,14 +230,15 @@ def function_preset(network: str, sizes, **options) -> Preset:
     net = build(tuple(sizes), **options)  # raises on bad options, before any student code runs
     forms = {"softmax_cross_entropy": "one-hot", "sigmoid_binary_cross_entropy": "0/1 labels"}
     return Preset(
-        name="function", call="f(params, x, y) -> (loss, grads), as net.loss_and_grads", sizes=tuple(net.sizes),
-        target_form=forms.get(net.loss_layer.kind, "values"), options=options, build=build, invoke=_invoke_function,
-        fix=f"run with --reduction {'sum' if net.reduction == 'mean' else 'mean'}")
+        name="function", call="f(params, x, y) -> (loss, grads), as net.loss_and_grads", kind=repr(net),
+        sizes=tuple(net.sizes), target_form=forms.get(net.loss_layer.kind, "values"), required=tuple(net.param_shapes),
+        options=options, build=build, invoke=_invoke_function, render=_render_function,
+        fix={"sum": "run with --reduction sum", "mean": "run with --reduction mean"})
 
 
 PRESETS = {"cs224n-q2": CS224N, "cs231n-two-layer": CS231N}
 
 
-def dataclasses_replace(preset: Preset, **options) -> Preset:
+def at(preset: Preset, **options) -> Preset:
     """The preset at other options (the reg of a CS231n run)."""
     return dataclasses.replace(preset, options={**preset.options, **options})

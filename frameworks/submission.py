@@ -48,6 +48,10 @@ class Crash(Exception):
         return text
 
 
+class UsageError(ValueError):
+    """FILE.py:NAME names no file, or the file no NAME: the command line's mistake, not the student's code's."""
+
+
 class TimedOut(BaseException):
     """Raised inside the student's code when its time is up (a BaseException: `except Exception` in the
     student's code does not swallow it)."""
@@ -60,14 +64,18 @@ class Target:
     obj: object
 
 
-def _student_frame(tb, directory: Path) -> str:
-    """The innermost frame of the traceback in a file under the student's directory (their helpers
-    included), as "file, line N: code"; else the innermost frame of all."""
-    frames = traceback.extract_tb(tb)
-    own = [f for f in frames if Path(f.filename).resolve().is_relative_to(directory)]
-    frame = (own or frames or [None])[-1]
-    if frame is None:
+def _student_frame(err, directory: Path) -> str:
+    """Where in the student's files (their helpers included; not a library installed beneath them) the
+    error arose, as "file, line N: code": the innermost such frame, or the line a SyntaxError names;
+    "" when it arose outside their files (a call that does not fit their function's signature)."""
+    if isinstance(err, SyntaxError) and err.filename and Path(err.filename).resolve().is_relative_to(directory):
+        return f"{Path(err.filename).name}, line {err.lineno}: {(err.text or '').strip()}"
+    frames = traceback.extract_tb(err.__traceback__)
+    own = [f for f in frames if Path(f.filename).resolve().is_relative_to(directory)
+           and not Path(f.filename).resolve().is_relative_to(Path(sys.prefix).resolve())]
+    if not own:
         return ""
+    frame = own[-1]
     code = (frame.line or linecache.getline(frame.filename, frame.lineno)).strip()
     return f"{Path(frame.filename).name}, line {frame.lineno}: {code}"
 
@@ -112,23 +120,23 @@ def guarded(directory: Path, timeout=None, inputs: str = ""):
             warnings.simplefilter("ignore")
             yield
     except TimedOut as err:
-        raise Crash(f"did not return within {timeout:g} s (an infinite loop?)",
-                    _student_frame(err.__traceback__, directory), inputs) from None
+        raise Crash(f"did not return within {timeout:g} s (an infinite loop?)", _student_frame(err, directory),
+                    inputs) from None
     except (Exception, SystemExit) as err:  # SystemExit too: a student's sys.exit() is theirs, not ours
         name = type(err).__name__
-        raise Crash(f"raised {name}: {err}" if str(err) else f"raised {name}",
-                    _student_frame(err.__traceback__, directory), inputs, name) from None
+        raise Crash(f"raised {name}: {err}" if str(err) else f"raised {name}", _student_frame(err, directory),
+                    inputs, name) from None
 
 
 def load(target: str, timeout=None) -> Target:
     """FILE.py:NAME, imported with its own folder first on sys.path (students import their own helpers:
-    `from q2_sigmoid import sigmoid`). ValueError for a missing file or name; Crash when it fails to import."""
+    `from q2_sigmoid import sigmoid`). UsageError for a missing file or name; Crash when it fails to import."""
     path, sep, name = target.rpartition(":")
     if not sep or not path or not name:
-        raise ValueError(f"expected FILE.py:NAME, got {target!r}")
+        raise UsageError(f"expected FILE.py:NAME, got {target!r}")
     file = Path(path).resolve()
     if not file.is_file():
-        raise ValueError(f"{path}: no such file")
+        raise UsageError(f"{path}: no such file")
     folder = str(file.parent)
     if folder not in sys.path:
         sys.path.insert(0, folder)
@@ -145,7 +153,7 @@ def load(target: str, timeout=None) -> Target:
                 del sys.modules[name_]
     obj = getattr(module, name, None)
     if not callable(obj):
-        raise ValueError(f"{path} has no function or class {name!r}")
+        raise UsageError(f"{path} has no function or class {name!r}")
     return Target(file, name, obj)
 
 
@@ -166,7 +174,10 @@ def _same(a, b) -> bool:
         return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)):
         return isinstance(b, (list, tuple)) and len(a) == len(b) and all(_same(u, v) for u, v in zip(a, b, strict=True))
-    return True
+    try:
+        return bool(a == b)
+    except Exception:  # an object without a comparison: nothing to tell
+        return True
 
 
 def call(target: Target, function, arguments: dict, timeout=None, **keywords):

@@ -5,37 +5,43 @@
     result.wrong          what disagrees at the failing point, one line each
     result.where          which gradients are right and wrong, and the step of the chain implicated
     result.diagnoses      one sentence per named mistake (frameworks.diagnose); [] when none is named
-    result.conventions    what was read off the student's own loss: {"reduction": "sum (read off your loss)"}
+    result.conventions    what was read off the student's own code: {"reduction": "sum (read off your loss ...)"}
 
 For each run (a preset at its options: CS231n at reg 0 and at a positive reg), the conventions the
-course allows are read off the student's loss at probe points; then Hypothesis draws the sizes
-(each up to the preset's), the batch and a seed, agreement.points fills a point off every kink,
-and the student's result is judged by agreement.compare against the checker's. A failure is
-shortened (fewer digits, more zeros, while it fails) and diagnosed at spare points of the full sizes.
+course allows are read off the student's code (frameworks.conventions); then Hypothesis draws the
+sizes (each up to the preset's, the full sizes and the largest batch among the first examples), the
+batch and a seed, agreement.points fills a point off every kink, and the student's result is
+judged against the checker's (frameworks.evaluate). A failure is shortened (fewer digits, more
+zeros, while it fails) and explained at spare points of the full sizes (frameworks.failure).
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
-import itertools
 import sys
+import tempfile
 from dataclasses import asdict, dataclass, field
 
+import hypothesis
 import numpy as np
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 import frameworks
-from agreement import compare, network_spread
-from agreement.points import fill, in_domain, shorten
-from agreement.points import literal as _literal
-from frameworks import diagnose
-from frameworks.presets import BadResult
-from frameworks.submission import Crash, load
+from agreement.points import in_domain, shorten
+from frameworks import failure
+from frameworks.conventions import detect
+from frameworks.conventions import point as draw
+from frameworks.evaluate import Hung, evaluate
+from frameworks.submission import Crash, UsageError, load
 
-SPARE_BATCHES = (3, 5, 7)  # spare points for a diagnosis, at the preset's sizes: three batch sizes, for N
 MAX_BATCH = 8
+
+
+def keep_hypothesis_out_of_the_students_folder() -> None:
+    """Hypothesis keeps nothing between runs of the tool (database=None), but makes its folder where it runs:
+    in the temporary directory instead (the command line only; a test run keeps its own)."""
+    hypothesis.configuration.set_hypothesis_home_dir(tempfile.gettempdir() + "/frameworks-check-hypothesis")
 
 
 @dataclass
@@ -56,101 +62,13 @@ class Result:
     def json(self) -> dict:
         return asdict(self)
 
-
-class Hung(BaseException):
-    """The student's code did not return in time: Hypothesis stops at once (a BaseException), no shrinking
-    and no spare points, each of which would wait as long again."""
-
-    def __init__(self, failing):
-        self.failing = failing
-
-
-def hung(evaluation) -> bool:
-    return evaluation.crash is not None and evaluation.crash.hung
+    @classmethod
+    def from_json(cls, data: dict) -> Result:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
 class Failed(Exception):
     """A point at which the student's result is wrong (never an AssertionError: the student's code may raise one)."""
-
-
-@dataclass
-class Evaluation:
-    ours: dict | None
-    right: dict
-    wrong: list
-    crash: Crash | None = None
-    notes: list = field(default_factory=list)
-
-
-def _evaluate(preset, target, module, net, point, timeout) -> Evaluation:
-    params, x, y = point
-    theirs_loss, theirs = module.loss_and_grads(net.spec, params, x, y)
-    right = {"loss": theirs_loss, **theirs}
-    try:
-        outcome = preset.invoke(target, net, params, x, y, timeout, preset.options)
-    except Crash as crash:
-        return Evaluation(None, right, [f"your code {crash}"], crash)
-    except BadResult as bad:
-        return Evaluation(None, right, [str(bad)])
-    ours = {"loss": outcome.loss, **outcome.grads}
-    wrong = [f"your code changed its input {name} in place" for name in outcome.changed]
-    spread = functools.cache(lambda: network_spread(net, params, x, y))
-    verdicts = compare(ours, right, frameworks_name(module), x.dtype, spread=spread, ours_name="yours")
-    wrong += [verdict.message for verdict in verdicts.values() if not verdict.ok]
-    return Evaluation(ours, right, wrong, None, outcome.notes)
-
-
-def frameworks_name(module) -> str:
-    return next(name for name, (path, _) in frameworks.CHECKERS.items() if path == module.__name__)
-
-
-def _point(net, preset, n, seed, dtype, special=0.0):
-    return fill(net, (n,), preset.target_form, np.random.default_rng(seed), dtype, special)
-
-
-def _combos(preset) -> list[dict]:
-    """Every combination of the conventions that apply to this run (the regularization's only at reg > 0)."""
-    conventions = {c: options for c, options in preset.candidates.items()
-                   if not (c == "regularization" and not preset.options.get("reg"))}
-    return [dict(zip(conventions, values, strict=True)) for values in itertools.product(*conventions.values())]
-
-
-def detect(preset, target, module, dtype, timeout) -> tuple[dict, dict]:
-    """The conventions (one choice per convention the course allows) that the student's loss follows at
-    probe points, else their gradients; the first candidate when neither tells. ({choice}, {how read})."""
-    combos = _combos(preset)
-    if combos == [{}]:
-        return {}, {}
-    score = {i: [0, 0] for i in range(len(combos))}
-    for n, seed in ((3, 101), (5, 102)):
-        base = preset.network(preset.sizes, combos[0])
-        point = _point(base, preset, n, seed, dtype)
-        if point is None:
-            continue
-        try:
-            outcome = preset.invoke(target, base, *point, timeout, preset.options)
-        except (Crash, BadResult) as err:
-            if isinstance(err, Crash) and err.hung:
-                raise Hung((base, point, Evaluation(None, {}, [f"your code {err}"], err))) from None
-            return combos[0], {c: f"{v} (not read: your code did not return a result)" for c, v in combos[0].items()}
-        for i, combo in enumerate(combos):
-            net = preset.network(preset.sizes, combo)
-            evaluation_ok = _evaluate_quietly(module, net, point, outcome)
-            score[i][0] += evaluation_ok[0]
-            score[i][1] += evaluation_ok[1]
-    best = max(score, key=lambda i: (score[i][0], score[i][1], -i))
-    how = "read off your loss" if score[best][0] else "read off your gradients" if score[best][1] else \
-        "the first the course allows: neither your loss nor your gradients follow any"
-    return combos[best], {c: f"{v} ({how})" for c, v in combos[best].items()}
-
-
-def _evaluate_quietly(module, net, point, outcome) -> tuple[int, int]:
-    """(1 if the loss agrees, how many gradients agree) of the student's outcome with `net`'s truth."""
-    params, x, y = point
-    theirs_loss, theirs = module.loss_and_grads(net.spec, params, x, y)
-    verdicts = compare({"loss": outcome.loss, **outcome.grads}, {"loss": theirs_loss, **theirs},
-                       frameworks_name(module), x.dtype, spread=functools.cache(lambda: network_spread(net, *point)))
-    return int(verdicts["loss"].ok), sum(v.ok for q, v in verdicts.items() if q != "loss")
 
 
 def _sizes(preset):
@@ -159,27 +77,32 @@ def _sizes(preset):
                        for i, s in enumerate(preset.sizes)))
 
 
-def search(preset, target, module, conventions, examples, dtype, timeout):
-    """Hypothesis's smallest failing (net, point, evaluation), or None; and what every example returned."""
-    state = {"failing": None, "skipped": None, "notes": set()}
+def search(preset, target, module, accepted, examples, dtype, timeout):
+    """Hypothesis's smallest failing (point, evaluation), or None; and what the examples returned."""
+    state = {"failing": None, "skipped": None, "notes": {}}
+    full = tuple(max(s, 2) if i == len(preset.sizes) - 1 and preset.target_form in ("one-hot", "labels") else s
+                 for i, s in enumerate(preset.sizes))
 
     @settings(max_examples=examples, deadline=None, database=None, derandomize=True, print_blob=False,
               report_multiple_bugs=False, phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
               suppress_health_check=list(HealthCheck))
     @given(sizes=_sizes(preset), n=st.integers(1, MAX_BATCH), seed=st.integers(0, 2**32 - 1),
            special=st.sampled_from((0.0, 0.0, 0.05, 0.25)))
+    @example(sizes=full, n=MAX_BATCH, seed=0, special=0.0)  # the full sizes and the largest batch, always
+    @example(sizes=full, n=2, seed=1, special=0.25)
     def property_(sizes, n, seed, special):
-        net = preset.network(sizes, conventions)
-        point = _point(net, preset, n, seed, dtype, special)
+        nets = [preset.network(sizes, combo) for combo in accepted]
+        point = draw(nets[0], preset, n, seed, dtype, special)
         if point is None:
             return
-        evaluation = _evaluate(preset, target, module, net, point, timeout)
+        evaluation = evaluate(preset, target, module, nets, point, timeout)
         if evaluation.ours is not None:
             state["skipped"] = [q for q in evaluation.right if q not in evaluation.ours]
-            state["notes"].update(evaluation.notes)
+            for note in evaluation.notes:  # one note per kind: "b1 came back as (1, 3) ..." at every size is one
+                state["notes"].setdefault(note.split(" came back")[0] if " came back" in note else note, note)
         if evaluation.wrong:
-            state["failing"] = (net, point, evaluation)
-            raise Hung(state["failing"]) if hung(evaluation) else Failed
+            state["failing"] = (point, evaluation)
+            raise Hung(state["failing"]) if evaluation.hung else Failed
 
     try:
         with contextlib.redirect_stdout(sys.stderr):  # Hypothesis's own messages; stdout may be --json's
@@ -192,102 +115,21 @@ def search(preset, target, module, conventions, examples, dtype, timeout):
     return state
 
 
-def _shortened(preset, target, module, net, point, evaluation, timeout):
+def _shortened(preset, target, module, point, evaluation, timeout):
     """The failing point with zeros and short numbers, while it still fails and stays off every kink."""
-    if evaluation.crash is not None:
+    if evaluation.crash is not None or evaluation.ours is None:
         return point, evaluation
     params, x, y = point
+    nets = [evaluation.net]
 
     def fails(arrays):
         candidate = ({k: arrays[k] for k in params}, arrays["x"], y)
-        return bool(_evaluate(preset, target, module, net, candidate, timeout).wrong)
+        return bool(evaluate(preset, target, module, nets, candidate, timeout).wrong)
 
     arrays = shorten({**params, "x": x}, fails,
-                     allowed=lambda arrays: in_domain(net, {k: arrays[k] for k in params}, arrays["x"]))
+                     allowed=lambda arrays: in_domain(nets[0], {k: arrays[k] for k in params}, arrays["x"]))
     short = ({k: arrays[k] for k in params}, arrays["x"], y)
-    return short, _evaluate(preset, target, module, net, short, timeout)
-
-
-def _spares(preset, target, module, conventions, dtype, timeout):
-    full = preset.network(preset.sizes, conventions)
-    for i, n in enumerate(SPARE_BATCHES):
-        spare = _point(full, preset, n, 1000 + i, dtype)
-        if spare is not None:
-            yield full, spare, _evaluate(preset, target, module, full, spare, timeout)
-
-
-def _crash_sentence(preset, target, module, conventions, crash, dtype, timeout) -> str:
-    def crashes(n, sizes):  # the student's code alone: no checker is needed to see a crash
-        at = preset.network(sizes, conventions)
-        p = _point(at, preset, n, 7, dtype)
-        try:
-            return p is not None and preset.invoke(target, at, *p, timeout, preset.options) is None
-        except Crash:
-            return True
-        except BadResult:
-            return False
-
-    if crash.hung:
-        return f"your code does not return (an infinite loop?), stopped at {crash.where}"
-    condition = diagnose.crash_condition(crashes, preset.sizes)
-    return (f"your code raises {crash.error}" + (f" {condition}" if condition else "")
-            + (f", at {crash.where}" if crash.where else ""))
-
-
-def _named(preset, points, conventions, dtype) -> list[str]:
-    usable = [diagnose.Point(net, *p, e.ours, e.right, dtype) for net, p, e in points if e.ours is not None]
-    choice = conventions.get("regularization")
-    factor = preset.candidates.get("regularization", {}).get(choice, {}).get("factor", 1.0)
-    reg = preset.options.get("reg", 0.0) or preset.options.get("l2", 0.0)
-    return usable, diagnose.mistakes(usable, reg=reg, factor=factor, fix=preset.fix)
-
-
-def _diagnosis(preset, target, module, conventions, read, net, point, evaluation, dtype, timeout, result):
-    """Where and how the failing result is wrong, from the failing point and spare points of full size.
-    When the student's loss followed none of the conventions, each is tried: a known mistake may fit one."""
-    points = [(net, point, evaluation)]
-    if not hung(evaluation):
-        points += _spares(preset, target, module, conventions, dtype, timeout)
-    crash = next((e.crash for _, _, e in points if e.crash is not None), None)
-    if crash is not None:
-        result.diagnoses.append(_crash_sentence(preset, target, module, conventions, crash, dtype, timeout))
-    usable, named = _named(preset, points, conventions, dtype)
-    if usable:
-        result.where = diagnose.where(usable[-1].net, usable)
-    guessed = any("neither" in how for how in read.values())
-    for other in _combos(preset) if guessed and not named else ():
-        if other == conventions:
-            continue
-        again = [(preset.network(n.sizes, other), p, None) for n, p, _ in points]
-        again = [(n, p, _evaluate(preset, target, module, n, p, timeout)) for n, p, _ in again]
-        _, found = _named(preset, again, other, dtype)
-        if found:
-            named = [f"{line} (with {', '.join(f'{k} {v}' for k, v in other.items())})" for line in found]
-            break
-    result.diagnoses += named
-    changed = [line.split("input ")[1].split(" in place")[0] for line in evaluation.wrong if " in place" in line]
-    if changed:
-        result.diagnoses.append(f"inputs changed in place: {', '.join(changed)}")
-
-
-def literal(a) -> str:
-    return _literal(a, float64_plain=True)
-
-
-def render(preset, net, point) -> list[str]:
-    """Code that makes the failing call, in the assignment's own convention."""
-    params, x, y = point
-    lines = [f"{k} = {literal(v)}" for k, v in params.items()]
-    if preset.name == "cs224n-q2":
-        return [*lines, f"data = {literal(x)}", f"labels = {literal(y)}",
-                "params = np.concatenate([W1.ravel(), b1, W2.ravel(), b2])",
-                f"cost, grad = forward_backward_prop(data, labels, params, {list(net.sizes)})"]
-    if preset.name == "cs231n-two-layer":
-        return [*lines, f"net = TwoLayerNet({', '.join(map(str, net.sizes))})",
-                "net.params = {" + ", ".join(f"{k!r}: {k}" for k in params) + "}",
-                f"X = {literal(x)}", f"y = {literal(y)}", f"loss, grads = net.loss(X, y, reg={preset.options.get('reg', 0.0)!r})"]
-    return [*lines, "params = {" + ", ".join(f"{k!r}: {k}" for k in params) + "}", f"x = {literal(x)}",
-            f"y = {literal(y)}", "loss, grads = f(params, x, y)"]
+    return short, evaluate(preset, target, module, nets, short, timeout)
 
 
 def explain_command(net) -> str:
@@ -309,30 +151,33 @@ def run(presets, target, checker: str, examples: int, dtype=np.float64, timeout=
     dtype = np.dtype(dtype)
     result = Result("PASS", described)
     for preset in presets:
+        accepted, read = [{}], {}
         try:
-            conventions, read = detect(preset, target, module, dtype, timeout)
+            accepted, read = detect(preset, target, module, dtype, timeout)
             result.conventions.update(read)
-            state = search(preset, target, module, conventions, examples, dtype, timeout)
+            state = search(preset, target, module, accepted, examples, dtype, timeout)
         except Hung as stop:
-            conventions, read = {}, {}
-            state = {"failing": stop.failing, "skipped": None, "notes": set()}
+            state = {"failing": stop.failing, "skipped": None, "notes": {}}
         options = ", ".join(f"{k} {v:g}" for k, v in preset.options.items() if k == "reg")
         result.runs.append(f"{examples} random examples" + (f" at {options}" if options else ""))
-        result.notes += sorted(state["notes"] - set(result.notes))
+        result.notes += [note for note in state["notes"].values() if note not in result.notes]
         if state["skipped"] is not None:
             result.skipped = state["skipped"]
         if state["failing"] is None:
             continue
-        net, point, evaluation = state["failing"]
-        if not hung(evaluation):
-            point, evaluation = _shortened(preset, target, module, net, point, evaluation, timeout)
+        point, evaluation = _shortened(preset, target, module, *state["failing"], timeout)
         result.verdict = "FAIL"
-        result.wrong = evaluation.wrong or state["failing"][2].wrong
-        result.example = render(preset, net, point)
+        result.wrong = evaluation.wrong or state["failing"][1].wrong
+        if evaluation.crash is None:  # a crash's line gives the shapes; its values would only be long
+            result.example = preset.render(target.name, evaluation.net, point, preset.options)
         if options:
             result.runs[-1] += " (it failed there)"
-        _diagnosis(preset, target, module, conventions, read, net, point, evaluation, dtype, timeout, result)
-        result.explain = explain_command(preset.network(preset.sizes, conventions))
+        try:
+            result.where, result.diagnoses = failure.explain(preset, target, module, accepted, read, evaluation, point,
+                                                             dtype, timeout)
+        except Exception as err:  # the verdict stands; only its explanation is lost
+            result.notes.append(f"the diagnosis could not be completed ({type(err).__name__}: {err})")
+        result.explain = explain_command(preset.network(preset.sizes, accepted[0]))
         break
     quantities = ["loss", *preset.network(preset.sizes, {}).param_shapes, "x"]
     result.checked = [q for q in quantities if q not in result.skipped]
@@ -348,7 +193,7 @@ def check(target, preset_list, checker, examples, dtype=np.float64, timeout=None
         return run(preset_list, target, checker, examples, dtype, timeout, described)
     except Crash as crash:
         return Result("ERROR", described, wrong=[f"your file could not be imported: it {crash}"])
-    except ValueError as err:
+    except UsageError as err:
         return Result("ERROR", described, wrong=[f"usage: {err}"])
     except Exception as err:  # the student's code broke the check in a way no rule above foresaw
         return Result("ERROR", described, wrong=[f"the check could not be completed: {type(err).__name__}: {err}"])

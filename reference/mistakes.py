@@ -15,7 +15,7 @@ import copy
 import numpy as np
 
 from .layers import Dense, ReLU, Sigmoid, Tanh, sigmoid
-from .losses import L2, SoftmaxCrossEntropy, _Loss, log_sigmoid
+from .losses import L2, SoftmaxCrossEntropy, _Loss, log_sigmoid, log_softmax
 from .network import Network
 
 
@@ -34,6 +34,12 @@ class SigmoidDerivativeAtZ(Sigmoid):
         return z * (1 - z)  # the helper σ′(s) = s(1 − s), which expects s = σ(z), handed z itself
 
 
+class SigmoidDerivativeOfActivation(Sigmoid):
+    def derivative(self, z, a):
+        s = sigmoid(a)
+        return s * (1 - s)  # the helper σ′(x) = σ(x)(1 − σ(x)), which expects z, handed a = σ(z): σ′(σ(z))
+
+
 class SigmoidDerivativeTwice(Sigmoid):
     def derivative(self, z, a):
         return (a * (1 - a)) ** 2  # ⊙ σ′(z) applied twice
@@ -46,6 +52,13 @@ class SoftmaxCrossEntropyWithSigmoid(SoftmaxCrossEntropy):
 
     def predict(self, z):
         return sigmoid(z)
+
+
+class SoftmaxOverTheBatch(SoftmaxCrossEntropy):
+    def forward(self, z, y):
+        s = self.scale(len(z))
+        logp = log_softmax(z.T).T  # normalized down each column, over the examples, where each row belongs
+        return -s * np.sum(y * logp), (np.exp(logp), y, s)
 
 
 class ReLUPassingNegatives(ReLU):
@@ -110,7 +123,11 @@ MISTAKES = {
     "sigmoid_instead_of_derivative": ("σ used instead of σ′", Sigmoid, SigmoidValueAsDerivative),
     "sigmoid_derivative_at_z": ("σ′ evaluated at z instead of σ(z): z(1 − z) where σ(z)(1 − σ(z)) belongs",
                                 Sigmoid, SigmoidDerivativeAtZ),
+    "sigmoid_derivative_of_activation": ("σ′ evaluated at σ(z) instead of z: σ′(σ(z)) where σ′(z) = σ(z)(1 − σ(z)) "
+                                         "belongs", Sigmoid, SigmoidDerivativeOfActivation),
     "sigmoid_derivative_twice": ("σ′ applied twice", Sigmoid, SigmoidDerivativeTwice),
+    "softmax_over_the_batch": ("the softmax taken over the batch (axis 0) where each example's row belongs",
+                               SoftmaxCrossEntropy, SoftmaxOverTheBatch),
     "sigmoid_output_for_softmax": ("a sigmoid output where the softmax belongs: ŷ = σ(z) in the loss and in ŷ − y",
                                    SoftmaxCrossEntropy, SoftmaxCrossEntropyWithSigmoid),
     "transposed_weight": ("transposed: W used where Wᵀ belongs in the backward", Dense, DenseTransposedWeight),

@@ -37,7 +37,8 @@ def _check(function, network="sigmoid_softmax_ce", sizes=(10, 5, 10), examples=1
 def test_each_classic_mistake_is_named(name, diagnosis):
     result, text = _check(getattr(student, name))
     assert result.verdict == "FAIL" and text.startswith("FAIL"), text
-    assert "The smallest failing call found" in text and "W1 = np.array(" in text and "loss, grads = f(params, x, y)" in text
+    assert "The smallest failing call found" in text and "W1 = np.array(" in text
+    assert f"loss, grads = {name}(params, x, y)" in text
     assert any(" disagrees at index " in line or " has shape " in line for line in result.wrong), text
     assert len(result.diagnoses) == 1 and result.diagnoses[0].startswith(diagnosis), f"expected {diagnosis!r}:\n{text}"
 
@@ -173,17 +174,34 @@ def test_json_prints_one_object_and_nothing_else_even_when_the_code_prints():
     assert "debug: called with" in run.stderr
 
 
-MISBEHAVING = {  # file in tests/students/misbehaving: (verdict, what the report says)
-    "raises": ("FAIL", "your code raised RuntimeError: not implemented yet, at raises.py, line 5"),
-    "loops": ("FAIL", "your code did not return within 2 s (an infinite loop?), stopped at loops.py, line 5"),
-    "exits": ("FAIL", "your code raised SystemExit: 3, at exits.py, line 6: sys.exit(3)"),
-    "kills": ("ERROR", "your code ended the check's process (exit status 0) before it returned"),
-    "returns_none": ("FAIL", "the function returned a NoneType; a pair (loss, gradients) belongs there"),
-    "returns_a_string": ("FAIL", "the gradients are a str; a dict {'W1': ..., ...} belongs there"),
-    "wrong_shape": ("FAIL", "W1 has shape (2, 1) (yours) where oracle's is (1, 2)"),  # Hypothesis shrinks to D=2, H=1
-    "returns_nan": ("FAIL", "b1 disagrees at index (0,): yours nan"),
-    "import_error": ("ERROR", "your file could not be imported: it raised ModuleNotFoundError"),
-    "prints": ("PASS", ""),
+MISBEHAVING = {  # file in tests/students/misbehaving: (verdict, what the report says, the diagnoses)
+    "raises": ("FAIL", "your code raised RuntimeError: not implemented yet, at raises.py, line 5",
+               ['your code raises RuntimeError at every shape tried, at raises.py, line 5: '
+                'raise RuntimeError("not implemented yet")']),
+    "loops": ("FAIL", "your code did not return within 2 s (an infinite loop?), stopped at loops.py, line 5",
+              ["your code does not return (an infinite loop?), stopped at loops.py, line 5: while True:"]),
+    "exits": ("FAIL", "your code raised SystemExit: 3, at exits.py, line 6: sys.exit(3)",
+              ["your code raises SystemExit at every shape tried, at exits.py, line 6: sys.exit(3)"]),
+    "kills": ("ERROR", "your code ended the check's process (exit status 0) before it returned", []),
+    "returns_none": ("FAIL", "the function returned a NoneType; a pair (loss, gradients) belongs there", []),
+    "returns_a_string": ("FAIL", "the gradients are a str; a dict {'W1': ..., ...} belongs there", []),
+    "returns_no_gradients": ("FAIL", "your code returned no gradient W1\nyour code returned no gradient b1", []),
+    "lowercase_keys": ("FAIL", "your code returned no gradient W1 (it returned 'w1': the keys are case-sensitive)", []),
+    "loss_none": ("FAIL", "loss is None: a number belongs there (is the loss computed?)", []),
+    "wrong_shape": ("FAIL", "W1 has shape (4, 3) (yours) where oracle's is (3, 4)",  # the first example: full sizes
+                    ["transposed: your W1 is the right gradient transposed"]),
+    "extra_column": ("FAIL", "W1 has shape (3, 5) (yours) where oracle's is (3, 4)", []),
+    "returns_nan": ("FAIL", "b1 disagrees at index (0,): yours nan", []),
+    "float32_step": ("FAIL", "W1 disagrees at index", [
+        "your results are right to 4.3e-08 relative, not to float64's precision: a step computed in float32, or an ε "
+        "added inside a log?"]),
+    "in_place_message": ("FAIL", "your code raised ValueError: cannot operate in place", [
+        'your code raises ValueError at every shape tried, at in_place_message.py, line 5: '
+        'raise ValueError("cannot operate in place")']),
+    "import_error": ("ERROR", "your file could not be imported: it raised ModuleNotFoundError", []),
+    "prints": ("PASS", "", []),
+    "os_system": ("PASS", "", []),  # it writes to file descriptor 1: the JSON below still parses
+    "leaves_a_thread": ("PASS", "", []),  # a thread that never ends does not keep its check running
 }
 
 
@@ -191,11 +209,12 @@ def test_whatever_the_code_does_the_tool_gives_a_verdict_and_never_its_traceback
     run = cli("tests/students/misbehaving/[!_]*.py:loss_and_grads", "--network", "sigmoid_softmax_ce", "--sizes", "3,4,3",
               "--checker", "oracle", "--timeout", "2", "--time-limit", "20", "--json")
     assert "Traceback" not in run.stderr, run.stderr
-    results = json.loads(run.stdout)["results"]
+    results = json.loads(run.stdout)["results"]  # one JSON document, though two of them print to stdout
     assert set(results) == set(MISBEHAVING)
-    for name, (verdict, says) in MISBEHAVING.items():
+    for name, (verdict, says, diagnoses) in MISBEHAVING.items():
         report = results[name]
         assert report["verdict"] == verdict and says in "\n".join(report["wrong"]), (name, report)
+        assert report["diagnoses"] == diagnoses, (name, report)
 
 
 def test_code_that_works_only_at_the_sizes_given_is_told_so():

@@ -1,0 +1,82 @@
+"""What a failure report says beyond the failing point: where the error is, which mistakes it is, and
+for a crash, the shapes that trigger it. The relations themselves are frameworks.diagnose's; this
+module gathers the points they must hold at.
+
+    where, diagnoses = explain(preset, target, module, accepted, read, failing, point, dtype, timeout)
+"""
+
+from __future__ import annotations
+
+from frameworks import diagnose
+from frameworks.conventions import combos
+from frameworks.conventions import point as draw
+from frameworks.evaluate import evaluate
+from frameworks.presets import BadResult
+from frameworks.submission import Crash
+
+SPARE_BATCHES = (3, 5, 7)  # spare points at the preset's sizes: three batch sizes, so that N shows
+
+
+def _spares(preset, target, module, combo, dtype, timeout):
+    full = preset.network(preset.sizes, combo)
+    for i, n in enumerate(SPARE_BATCHES):
+        spare = draw(full, preset, n, 1000 + i, dtype)
+        if spare is not None:
+            yield spare, evaluate(preset, target, module, [full], spare, timeout)
+
+
+def _crash_sentence(preset, target, combo, crash, dtype, timeout) -> str:
+    if crash.hung:
+        return "your code does not return (an infinite loop?)" + (f", stopped at {crash.where}" if crash.where else "")
+
+    def crashes(n, sizes):  # the student's code alone: no checker is needed to see a crash
+        at = preset.network(sizes, combo)
+        p = draw(at, preset, n, 7, dtype)
+        try:
+            return p is not None and preset.invoke(target, at, *p, timeout, preset.options) is None
+        except Crash:
+            return True
+        except BadResult:
+            return False
+
+    condition = diagnose.crash_condition(crashes, preset.sizes)
+    return (f"your code raises {crash.error}" + (f" {condition}" if condition else "")
+            + (f", at {crash.where}" if crash.where else ""))
+
+
+def _named(preset, points, combo, dtype) -> tuple[list, list[str]]:
+    usable = [diagnose.Point(e.net, *p, e.ours, e.right, dtype, set(e.disagree)) for p, e in points if e.ours is not None]
+    factor = preset.candidates.get("regularization", {}).get(combo.get("regularization"), {}).get("factor", 1.0)
+    reg = preset.options.get("reg", 0.0) or preset.options.get("l2", 0.0)
+    return usable, diagnose.mistakes(usable, reg=reg, factor=factor, fix=preset.fix)
+
+
+def explain(preset, target, module, accepted, read, failing, point, dtype, timeout) -> tuple[str, list[str]]:
+    """(where, diagnoses) of the failing evaluation at `point`, from it and from spare points of full size.
+    When the student's result followed none of the conventions, each is tried: a known mistake may fit one."""
+    combo = accepted[0]
+    points = [(point, failing)]
+    if not failing.hung:
+        points += list(_spares(preset, target, module, combo, dtype, timeout))
+    diagnoses = []
+    crash = next((e.crash for _, e in points if e.crash is not None), None)
+    if crash is not None:
+        diagnoses.append(_crash_sentence(preset, target, combo, crash, dtype, timeout))
+    usable, named = _named(preset, points, combo, dtype)
+    where = diagnose.where(failing.net, usable) if failing.ours is not None and usable else ""
+    guessed = any("neither" in how for how in read.values())
+    for other in combos(preset) if guessed and not named else ():
+        if other == combo:
+            continue
+        again = [(p, evaluate(preset, target, module, [preset.network(e.net.sizes, other)], p, timeout)) for p, e in points]
+        _, found = _named(preset, again, other, dtype)
+        if found:
+            named = [f"{line} (with {', '.join(f'{k} {v}' for k, v in other.items())})" for line in found]
+            break
+    diagnoses += named
+    if failing.dtype_slips:
+        diagnoses.append(f"gradients in another dtype than the inputs': your {', '.join(failing.dtype_slips)} came back "
+                         f"as another dtype than {point[1].dtype}")
+    if failing.changed:
+        diagnoses.append(f"inputs changed in place: {', '.join(failing.changed)}")
+    return where, diagnoses
