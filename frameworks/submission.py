@@ -1,7 +1,7 @@
 """A student's code, loaded and called so that nothing it does can break the check.
 
     target = load("q2_neural.py:forward_backward_prop")      # or raises Crash (it failed to import)
-    result, changed = call(target.obj, data, labels, params, dimensions, timeout=10)
+    result, changed = call(target, target.obj, {"data": data, "labels": labels, ...}, timeout=10)
 
 Whatever the code does, the caller gets a value or a Crash: an exception it raised (with the
 student's own frame: file, line and code), SystemExit, or no return within the time limit. Its

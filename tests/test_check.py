@@ -225,3 +225,12 @@ def test_code_that_works_only_at_the_sizes_given_is_told_so():
 
     result, text = _check(fixed_sizes, examples=30)
     assert any("at every layer size but the 10,5,10 given" in d for d in result.diagnoses), text
+
+
+def test_code_wrong_only_at_the_full_sizes_and_the_largest_batch_fails():
+    def wrong_at_eight(params, x, y):
+        loss, grads = student.correct(params, x, y)
+        return loss, {**grads, "b2": grads["b2"] * (2.0 if len(x) == 8 and params["W1"].shape == (10, 5) else 1.0)}
+
+    result, text = _check(wrong_at_eight)
+    assert result.verdict == "FAIL" and "b2 disagrees" in text, text

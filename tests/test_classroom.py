@@ -8,18 +8,19 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
-CLASS = "tests/students/cs224n/*/q2_neural.py:forward_backward_prop"  # 13 submissions (tests/test_presets.py)
+CLASS = "tests/students/cs224n/*/q2_neural.py:forward_backward_prop"  # 15 submissions (tests/test_presets.py)
 
 
 def test_the_class_report_of_a_folder_with_a_crash_and_two_infinite_loops(tmp_path):
+    """Every student JSON carries its verdict and diagnoses; the summary counts each mistake once per student."""
     run = subprocess.run(
         [sys.executable, "-m", "frameworks.check", CLASS, "--preset", "cs224n-q2", "--report", str(tmp_path),
          "--gradescope", "--checker", "oracle", "--timeout", "2", "--time-limit", "10"],
         cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
-    assert run.stdout.splitlines()[-1] == f"2 of 13 pass; report in {tmp_path}"
+    assert run.stdout.splitlines()[-1] == f"2 of 15 pass; report in {tmp_path}"
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert (summary["students"], summary["pass"], summary["fail"], summary["error"]) == (13, 2, 11, 0)
+    assert (summary["students"], summary["pass"], summary["fail"], summary["error"]) == (15, 2, 13, 0)
     verdicts = summary["verdicts"]
     assert [n for n, v in verdicts.items() if v == "PASS"] == ["alice", "bob"]
     # grace loops in plain Python: the time limit of each call stops her; peggy's loop swallows that limit
@@ -36,7 +37,7 @@ def test_the_class_report_of_a_folder_with_a_crash_and_two_infinite_loops(tmp_pa
     assert counted["σ′ evaluated at z instead of σ(z): z(1 − z) where σ(z)(1 − σ(z)) belongs"] == 2  # carol, mallory
     assert counted["your code does not return (an infinite loop?)"] == 2  # grace, peggy
     markdown = (tmp_path / "summary.md").read_text()
-    assert "13 submissions: 2 pass, 11 fail, 0 could not be checked." in markdown
+    assert "15 submissions: 2 pass, 13 fail, 0 could not be checked." in markdown
     assert "| [carol](students/carol.md) | FAIL |" in markdown
     assert (tmp_path / "students" / "carol.md").read_text().startswith("# carol: FAIL\n")
     readme = (ROOT / "README.md").read_text().split("### A whole class")[1].split("```")[3].lstrip("\n")  # summary.md

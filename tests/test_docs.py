@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import frameworks
 import reference
 from agreement import judge, network_spread
 from frameworks import check, oracle
@@ -43,14 +44,14 @@ def well_conditioned() -> Case:
 
 def _close_enough(quoted: str, measured: str) -> bool:
     """A float32 error figure of this machine against the quoted one: float32 kernels round differently on
-    other CPUs (the quoted W2 error 1.1e-08 came out 1.03e-08 on another), so within a factor of 3."""
+    other CPUs (the quoted W2 error 1.1e-08 came out 1.03e-08 on another), so within a factor of 2."""
     a, b = float(quoted), float(measured)
-    return a == b or (a > 0 and b > 0 and max(a, b) / min(a, b) <= 3)
+    return a == b or (a > 0 and b > 0 and max(a, b) / min(a, b) <= 2)
 
 
 @pytest.mark.parametrize(("name", "case"), [("well-conditioned", well_conditioned()), ("ill-conditioned", ILL_CONDITIONED)])
 def test_the_tolerance_examples_are_real_output(name, case):
-    """Quantity, max|truth| (float64) and the two verdict columns exactly; the error figures to a factor of 3."""
+    """Quantity, max|truth| (float64) and the two verdict columns exactly; the error figures to a factor of 2."""
     heading = {"well-conditioned": "## A well-conditioned example", "ill-conditioned": "## An ill-conditioned example"}[name]
     text = (DOCS / "tolerances.md").read_text().split(heading, 1)[1].split("```")[1]  # the table under the heading
     quoted = {line.split()[0]: line.split() for line in text.splitlines()
@@ -79,6 +80,8 @@ def _commands(text: str):
 @pytest.mark.parametrize(("argv", "quoted"), list(_commands(README.read_text())),
                          ids=lambda a: a[0].split(":")[0] if isinstance(a, list) else "")
 def test_the_check_tools_output_in_the_readme_is_real(argv, quoted):
+    if frameworks.unavailable_reason("torch"):  # the README shows the default checker, torch
+        pytest.skip(frameworks.unavailable_reason("torch"))
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         check.main(argv)
