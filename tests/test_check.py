@@ -188,9 +188,9 @@ MISBEHAVING = {  # file in tests/students/misbehaving: (verdict, what the report
     "returns_no_gradients": ("FAIL", "your code returned no gradient W1\nyour code returned no gradient b1", []),
     "lowercase_keys": ("FAIL", "your code returned no gradient W1 (it returned 'w1': the keys are case-sensitive)", []),
     "loss_none": ("FAIL", "loss is None: a number belongs there (is the loss computed?)", []),
-    "wrong_shape": ("FAIL", "W1 has shape (4, 3) (yours) where oracle's is (3, 4)",  # the first example: full sizes
+    "wrong_shape": ("FAIL", "W1 has shape (2, 1) (yours) where oracle's is (1, 2)",  # Hypothesis shrinks to D=1, H=2
                     ["transposed: your W1 is the right gradient transposed"]),
-    "extra_column": ("FAIL", "W1 has shape (3, 5) (yours) where oracle's is (3, 4)", []),
+    "extra_column": ("FAIL", "W1 has shape (1, 2) (yours) where oracle's is (1, 1)", []),
     "returns_nan": ("FAIL", "b1 disagrees at index (0,): yours nan", []),
     "float32_step": ("FAIL", "W1 disagrees at index", [
         "your results are right to 4.3e-08 relative, not to float64's precision: a step computed in float32, or an ε "
@@ -199,6 +199,8 @@ MISBEHAVING = {  # file in tests/students/misbehaving: (verdict, what the report
         'your code raises ValueError at every shape tried, at in_place_message.py, line 5: '
         'raise ValueError("cannot operate in place")']),
     "import_error": ("ERROR", "your file could not be imported: it raised ModuleNotFoundError", []),
+    "syntax_error": ("ERROR", "your file could not be imported: it raised SyntaxError: unmatched ')' (syntax_error.py, "
+                              "line 5), at syntax_error.py, line 5: return (params, x, y))", []),
     "prints": ("PASS", "", []),
     "os_system": ("PASS", "", []),  # it writes to file descriptor 1: the JSON below still parses
     "leaves_a_thread": ("PASS", "", []),  # a thread that never ends does not keep its check running
