@@ -72,7 +72,7 @@ def read_grads(grads, shapes: dict, keys_known: tuple) -> tuple[dict, list]:
         a = _array(grads[key], f"grads[{key!r}]")
         expected = shapes.get(key)
         if expected is not None and a.shape != expected and a.shape == (1, *expected):
-            notes.append(f"{key} came back as {a.shape} where the network's {key} is {expected}; accepted as {expected}")
+            notes.append(f"{key} came back with a leading axis of 1 (a row, (1, n) for the network's (n,)); accepted")
             a = a.reshape(expected)
         out[key] = a
     return out, notes

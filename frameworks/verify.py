@@ -96,8 +96,8 @@ def search(preset, target, module, accepted, examples, dtype, timeout):
         evaluation = evaluate(preset, target, module, nets, point, timeout)
         if evaluation.ours is not None:
             state["skipped"] = [q for q in evaluation.right if q not in evaluation.ours]
-            for note in evaluation.notes:  # one note per kind: "b1 came back as (1, 3) ..." at every size is one
-                state["notes"].setdefault(note.split(" came back")[0] if " came back" in note else note, note)
+            for note in evaluation.notes:
+                state["notes"].setdefault(note, note)
         if evaluation.wrong:
             state["failing"] = (point, evaluation)
             raise Hung(state["failing"]) if evaluation.hung else Failed

@@ -96,7 +96,8 @@ def test_a_bias_gradient_returned_as_a_row_is_accepted_with_a_note():
     result, text = _report(f"{STUDENTS / 'cs231n' / 'bias_as_row.py'}:TwoLayerNet",
                            [presets.at(presets.CS231N, reg=0.1)])
     assert result.verdict == "PASS", text
-    assert "note: b1 came back as (1, 10) where the network's b1 is (10,); accepted as (10,)" in text
+    assert result.notes == ["b1 came back with a leading axis of 1 (a row, (1, n) for the network's (n,)); accepted",
+                            "b2 came back with a leading axis of 1 (a row, (1, n) for the network's (n,)); accepted"], text
 
 
 @pytest.mark.parametrize("reg", [1e-12, 1e-10, 1e3])

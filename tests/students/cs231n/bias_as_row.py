@@ -35,7 +35,7 @@ class TwoLayerNet(object):
         dscores[np.arange(N), y] -= 1
         dscores /= N
         grads['W2'] = hidden.T.dot(dscores) + 2 * reg * W2
-        grads['b2'] = np.sum(dscores, axis=0)
+        grads["b2"] = np.sum(dscores, axis=0, keepdims=True)
         dhidden = dscores.dot(W2.T)
         dhidden[hidden <= 0] = 0
         grads['W1'] = X.T.dot(dhidden) + 2 * reg * W1
