@@ -16,7 +16,7 @@ elementwise layer from its declared formula.
 
 The rest of the package is `python -m frameworks.check`, the tool that checks a student's code
 (check.py, submission.py, presets.py, conventions.py, evaluate.py, verify.py, failure.py,
-diagnose.py, classroom.py). Its right answers come from a checker alone; it runs the reference's
+where.py, diagnose.py, classroom.py). Its right answers come from a checker alone; it runs the reference's
 code only to draw points off the layers' kinks, to measure rounding (agreement/), and, to name a
 mistake, as the known-wrong variants of reference/mistakes.py.
 """

@@ -1,10 +1,10 @@
-"""What is wrong in a student's backward pass, and where, from the wrong and the right values.
+"""What is wrong in a student's backward pass, from the wrong and the right values (where it is wrong:
+frameworks.where).
 
 Every point holds the student's result and the checker's at one drawn input; a relation is named
 only if it holds at every point (the failing one and spare ones of other sizes and batches), so
 that a coincidence at one degenerate point names nothing.
 
-    where(net, points)      "W2 and b2 are right; W1 and b1 are wrong: the error is in δ1 = ..."
     mistakes(points, reg=, factor=, fix=)   one sentence per mistake named:
         results right only to a few parts in a million (float32 arithmetic, an ε inside a log)
         a reduction that differs (the loss and every gradient off by exactly N or 1/N), or the loss's
@@ -17,11 +17,11 @@ that a coincidence at one degenerate point names nothing.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 import numpy as np
 
+from frameworks.where import dense_chain, is_are, listed
 from reference import mistakes as known
 
 
@@ -54,90 +54,6 @@ class Point:
             return False
         rtol = 1e-7 if np.dtype(self.dtype) == np.float64 else 1e-4
         return bool(np.max(np.abs(a - b), initial=0.0) <= rtol * max(float(np.max(np.abs(b), initial=0.0)), 1e-30))
-
-
-def _and(names) -> str:
-    names = list(names)
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _is(names) -> str:
-    return "is" if len(list(names)) == 1 else "are"
-
-
-# ---- where: the chain rule, backwards ---------------------------------------------------------------
-
-def _chain(net):
-    """[(l, W key, b key, activation kind after it or None)] for the dense layers, in forward order."""
-    out, layers = [], list(net.layers)
-    for i, (layer, keys) in enumerate(layers):
-        if layer.kind == "dense":
-            after = layers[i + 1][0].kind if i + 1 < len(layers) and layers[i + 1][0].kind != "dense" else None
-            out.append((len(out) + 1, keys["W"], keys["b"], after))
-    return out
-
-
-def _derivative(kind) -> str:
-    return {"sigmoid": "σ′", "tanh": "tanh′", "relu": "ReLU′"}.get(kind, f"{kind}′")
-
-
-def _formulas(net) -> dict:
-    """The backward formula of each quantity and of each δ, in the network's layout."""
-    chain, row = _chain(net), net.layout == "row"
-    top, mean = len(chain), net.reduction == "mean"
-    s = " / N" if mean else ""
-    kind, out = net.loss_layer.kind, chain[-1][3]
-    if kind == "mse":
-        delta_top = f"(ŷ − y){s}" + (f" ⊙ {_derivative(out)}(z{top})" if out not in (None, "identity") else "")
-    else:
-        delta_top = f"(ŷ − y){s}, the {'softmax' if kind.startswith('softmax') else 'sigmoid'} and cross-entropy fused"
-    formulas = {f"δ{top}": f"δ{top} = {delta_top}"}
-    l2 = any(p.kind == "l2" for p, _ in net.penalties)
-    for i, w, b, after in chain:
-        h = "x" if i == 1 else f"h{i - 1}"
-        decay = f" + 2λ {w}" if l2 else ""
-        formulas[w] = f"∂L/∂{w} = " + (f"{h}ᵀ δ{i}" if row else f"δ{i} {h}ᵀ") + decay
-        formulas[b] = f"∂L/∂{b} = Σ_n δ{i}"
-        if i < top:
-            nxt = chain[i][1]
-            back = f"δ{i + 1} {nxt}ᵀ" if row else f"{nxt}ᵀ δ{i + 1}"
-            formulas[f"δ{i}"] = f"δ{i} = ({back}) ⊙ {_derivative(after)}(z{i})"
-    w1 = chain[0][1]
-    formulas["x"] = "∂L/∂x = " + (f"δ1 {w1}ᵀ" if row else f"{w1}ᵀ δ1")
-    return formulas
-
-
-def where(net, points) -> str:
-    """Which returned gradients are right and which wrong, in backward order, and the steps they implicate:
-    walking down the chain, a layer whose gradients and everything below are wrong implicates its δ (and
-    nothing below is named: it follows); a wrong W or b alone implicates its own formula."""
-    returned = [q for q in points[0].ours if q != "loss"]
-    wrong = set().union(*(p.wrong for p in points))
-    if not wrong:
-        return ""
-    chain, formulas = _chain(net), _formulas(net)
-    order = [k for _, w, b, _ in reversed(chain) for k in (w, b)] + ["x"]
-    order = [k for k in order if k in returned]
-    bad = [k for k in order if k in wrong]
-    good = [k for k in order if k not in wrong]
-    loss = "your loss is wrong" if "loss" in wrong else "your loss is right"
-    if not bad:
-        return f"{loss}, and every gradient you return is right: the error is in the loss's formula, not in the backward pass"
-    text = f"{loss}; " + (f"{_and(good)} {_is(good)} right; " if good else "") + f"{_and(bad)} {_is(bad)} wrong"
-    steps = []
-    for i, w, b, _ in reversed(chain):
-        here = [k for k in (w, b) if k in order]
-        if not any(k in wrong for k in here):
-            continue
-        below = order[order.index(here[-1]) + 1:]
-        if all(k in wrong for k in here + below):
-            steps.append(formulas[f"δ{i}"])
-            break
-        steps += [formulas[k] for k in here if k in wrong]
-    else:
-        if "x" in wrong:
-            steps.append(formulas["x"])
-    return text + ": the error is in " + " and in ".join(steps)
 
 
 # ---- how: relations between the wrong and the right values -----------------------------------------
@@ -259,7 +175,7 @@ def _regularization(points, reg, factor, unexplained) -> tuple[list[str], set]:
     """A regularization term in one of the loss and the gradients but not the other, or on the biases."""
     if not reg:
         return [], set()
-    chain = _chain(points[0].net)
+    chain = dense_chain(points[0].net)
     weights = [q for q in unexplained if q in {w for _, w, _, _ in chain}]
     biases = [q for q in unexplained if q in {b for _, _, b, _ in chain}]
 
@@ -295,12 +211,12 @@ def _regularization(points, reg, factor, unexplained) -> tuple[list[str], set]:
         explained.add("loss")
         if lacking:
             found.append(f"the regularization is missing from your loss ({term}) and from your "
-                         f"{_and(lacking)} gradient{'s' if len(lacking) > 1 else ''}")
+                         f"{listed(lacking)} gradient{'s' if len(lacking) > 1 else ''}")
             explained |= set(lacking)
         else:
             found.append(f"a regularization term in your gradients but not in your loss: your loss lacks {term}")
     elif lacking:
-        found.append(f"a regularization term in your loss but not in your gradients: your {_and(lacking)} "
+        found.append(f"a regularization term in your loss but not in your gradients: your {listed(lacking)} "
                      f"gradient{'s' if len(lacking) > 1 else ''} {'lack' if len(lacking) > 1 else 'lacks'} "
                      f"{_coefficient(2 * factor)}·W")
         explained |= set(lacking)
@@ -315,11 +231,11 @@ def _regularization(points, reg, factor, unexplained) -> tuple[list[str], set]:
     if loss_b:
         explained.add("loss")
         found.append("biases regularized: your loss carries " + f"{_coefficient(loss_b)}·Σb²"
-                     + (f", and your {_and(carried)} gradient{'s follow' if len(carried) > 1 else ' follows'} it" if carried
+                     + (f", and your {listed(carried)} gradient{'s follow' if len(carried) > 1 else ' follows'} it" if carried
                         else ", which the bias gradients do not follow"))
         explained |= set(carried)
     elif carried:
-        found.append(f"your {_and(carried)} gradient{'s' if len(carried) > 1 else ''} carr{'y' if len(carried) > 1 else 'ies'} "
+        found.append(f"your {listed(carried)} gradient{'s' if len(carried) > 1 else ''} carr{'y' if len(carried) > 1 else 'ies'} "
                      f"a regularization term ({_coefficient(bias_terms[carried[0]])}·b) that your loss lacks")
         explained |= set(carried)
     return found, explained
@@ -339,10 +255,10 @@ def _one_row_per_example(p, q) -> bool:
 
 # (the relation of the student's gradient to the right one, rearranged; the sentence naming the keys it holds for)
 REARRANGED = (
-    (_transposed, lambda keys: f"transposed: your {_and(keys)} {_is(keys)} the right gradient transposed"),
-    (_transposed_then_flattened, lambda keys: f"transposed, then flattened: your {_and(keys)} {_is(keys)} the right "
+    (_transposed, lambda keys: f"transposed: your {listed(keys)} {is_are(keys)} the right gradient transposed"),
+    (_transposed_then_flattened, lambda keys: f"transposed, then flattened: your {listed(keys)} {is_are(keys)} the right "
                                               "gradient transposed, read back in the right gradient's shape"),
-    (_one_row_per_example, lambda keys: f"bias gradient not summed over the batch: your {_and(keys)} "
+    (_one_row_per_example, lambda keys: f"bias gradient not summed over the batch: your {listed(keys)} "
                                         f"{'has' if len(keys) == 1 else 'have'} one row per example; the right one is their sum"),
 )
 
@@ -365,7 +281,7 @@ def _factors(points, unexplained) -> tuple[list[str], set]:
         name = _factor(points, q)
         if name:
             by_factor.setdefault(name, []).append(q)
-    found = [f"your {_and('loss' if q == 'loss' else q for q in qs)} {_is(qs)} exactly {SAYS[name]}"
+    found = [f"your {listed('loss' if q == 'loss' else q for q in qs)} {is_are(qs)} exactly {SAYS[name]}"
              for name, qs in by_factor.items()]
     return found, {q for qs in by_factor.values() for q in qs}
 
@@ -379,7 +295,7 @@ def mistakes(points, *, reg=0.0, factor=1.0, fix=None) -> list[str]:
     precision = _precision(points)
     if precision:
         return precision
-    order = ["loss", *(k for _, w, b, _ in reversed(_chain(points[0].net)) for k in (w, b)), "x"]
+    order = ["loss", *(k for _, w, b, _ in reversed(dense_chain(points[0].net)) for k in (w, b)), "x"]
     unexplained = [q for q in order if q in wrong]  # in backward order, so that sentences name them so
     found = []
     for step in (lambda u: _reduction(points, fix or {}), lambda u: _regularization(points, reg, factor, u),
@@ -395,35 +311,3 @@ def mistakes(points, *, reg=0.0, factor=1.0, fix=None) -> list[str]:
     elif not found and "loss" not in wrong and grads and all(q in wrong for q in grads):
         found.append("every gradient is wrong while your loss is right")
     return found
-
-
-# ---- a crash: the shapes that trigger it -------------------------------------------------------------
-
-SINGLE = {
-    "N ≠ K": lambda n, d, h, k: n != k, "N ≠ D": lambda n, d, h, k: n != d, "N ≠ H": lambda n, d, h, k: n != h,
-    "D ≠ H": lambda n, d, h, k: d != h, "H ≠ K": lambda n, d, h, k: h != k, "D ≠ K": lambda n, d, h, k: d != k,
-    "N = 1": lambda n, d, h, k: n == 1, "N > 1": lambda n, d, h, k: n > 1,
-}
-CONDITIONS = {**SINGLE, **{f"{a} and {b}": (lambda n, d, h, k, f=SINGLE[a], g=SINGLE[b]: f(n, d, h, k) and g(n, d, h, k))
-                           for a, b in itertools.combinations(SINGLE, 2)}}
-
-
-def crash_condition(crashes, sizes, k_min=2) -> str | None:
-    """The condition on the batch N and the sizes D, H, K under which `crashes(n, (d, h, k))` is true, from
-    a grid of shapes (only for one-hidden-layer networks); None when none of CONDITIONS separates them."""
-    if len(sizes) != 3:
-        return None
-    values = sorted({1, 2, 3, *sizes})
-    grid = [(n, d, h, k) for n, d, h, k in itertools.product(values, repeat=4) if k >= k_min]
-    outcome = {shape: crashes(shape[0], shape[1:]) for shape in grid}
-    if all(outcome.values()):
-        return "at every shape tried"
-    if not any(outcome.values()):
-        return None
-    for text, condition in CONDITIONS.items():
-        if all(condition(*shape) == crashed for shape, crashed in outcome.items()):
-            return f"exactly when {text} (N: the batch; D, H, K: the layer sizes)"
-    if all((tuple(shape[1:]) != tuple(sizes)) == crashed for shape, crashed in outcome.items()):
-        return (f"at every layer size but the {','.join(map(str, sizes))} given (it is checked at sizes up to those, "
-                "so that a failure shows at small ones)")
-    return None

@@ -7,14 +7,47 @@ module gathers the points they must hold at.
 
 from __future__ import annotations
 
+import itertools
+
 from frameworks import diagnose
 from frameworks.conventions import combos
 from frameworks.conventions import point as draw
 from frameworks.evaluate import evaluate
 from frameworks.presets import BadResult
 from frameworks.submission import Crash
+from frameworks.where import where as chain_step
 
 SPARE_BATCHES = (3, 5, 7)  # spare points at the preset's sizes: three batch sizes, so that N shows
+
+
+SINGLE = {
+    "N ≠ K": lambda n, d, h, k: n != k, "N ≠ D": lambda n, d, h, k: n != d, "N ≠ H": lambda n, d, h, k: n != h,
+    "D ≠ H": lambda n, d, h, k: d != h, "H ≠ K": lambda n, d, h, k: h != k, "D ≠ K": lambda n, d, h, k: d != k,
+    "N = 1": lambda n, d, h, k: n == 1, "N > 1": lambda n, d, h, k: n > 1,
+}
+CONDITIONS = {**SINGLE, **{f"{a} and {b}": (lambda n, d, h, k, f=SINGLE[a], g=SINGLE[b]: f(n, d, h, k) and g(n, d, h, k))
+                           for a, b in itertools.combinations(SINGLE, 2)}}
+
+
+def crash_condition(crashes, sizes, k_min=2) -> str | None:
+    """The condition on the batch N and the sizes D, H, K under which `crashes(n, (d, h, k))` is true, from
+    a grid of shapes (only for one-hidden-layer networks); None when none of CONDITIONS separates them."""
+    if len(sizes) != 3:
+        return None
+    values = sorted({1, 2, 3, *sizes})
+    grid = [(n, d, h, k) for n, d, h, k in itertools.product(values, repeat=4) if k >= k_min]
+    outcome = {shape: crashes(shape[0], shape[1:]) for shape in grid}
+    if all(outcome.values()):
+        return "at every shape tried"
+    if not any(outcome.values()):
+        return None
+    for text, condition in CONDITIONS.items():
+        if all(condition(*shape) == crashed for shape, crashed in outcome.items()):
+            return f"exactly when {text} (N: the batch; D, H, K: the layer sizes)"
+    if all((tuple(shape[1:]) != tuple(sizes)) == crashed for shape, crashed in outcome.items()):
+        return (f"at every layer size but the {','.join(map(str, sizes))} given (it is checked at sizes up to those, "
+                "so that a failure shows at small ones)")
+    return None
 
 
 def _spares(preset, target, module, combo, dtype, timeout):
@@ -39,7 +72,7 @@ def _crash_sentence(preset, target, combo, crash, dtype, timeout) -> str:
         except BadResult:
             return False
 
-    condition = diagnose.crash_condition(crashes, preset.sizes)
+    condition = crash_condition(crashes, preset.sizes)
     return (f"your code raises {crash.error}" + (f" {condition}" if condition else "")
             + (f", at {crash.where}" if crash.where else ""))
 
@@ -63,7 +96,7 @@ def explain(preset, target, module, accepted, read, failing, point, dtype, timeo
     if crash is not None:
         diagnoses.append(_crash_sentence(preset, target, combo, crash, dtype, timeout))
     usable, named = _named(preset, points, combo, dtype)
-    where = diagnose.where(failing.net, usable) if failing.ours is not None and usable else ""
+    where = chain_step(failing.net, usable) if failing.ours is not None and usable else ""
     guessed = any("neither" in how for how in read.values())
     for other in combos(preset) if guessed and not named else ():
         if other == combo:
