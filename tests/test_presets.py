@@ -110,3 +110,11 @@ def test_a_correct_student_checked_at_one_reg_says_so():
     result, text = _report(f"{STUDENTS / 'cs231n' / 'correct_2017.py'}:TwoLayerNet",
                            [presets.at(presets.CS231N, reg=0.25)])
     assert result.verdict == "PASS" and result.runs == ["100 random examples at reg 0.25"], text
+
+
+def test_code_for_another_assignment_is_told_how_this_preset_calls_it():
+    result, text = _report(f"{STUDENTS / 'cs224n' / 'bob' / 'q2_neural.py'}:forward_backward_prop",
+                           [presets.at(presets.CS231N, reg=0.1)])
+    assert result.verdict == "FAIL" and result.diagnoses == ["your code raises TypeError at every shape tried"], text
+    assert "missing 1 required positional argument: 'dimensions'" in text and "submission.py" not in text
+    assert "(it is called as TwoLayerNet(input_size, hidden_size, output_size); .params = {W1, b1, W2, b2}" in text
