@@ -61,6 +61,14 @@ class SoftmaxOverTheBatch(SoftmaxCrossEntropy):
         return -s * np.sum(y * logp), (np.exp(logp), y, s)
 
 
+class SoftmaxOverTheMatrix(SoftmaxCrossEntropy):
+    def forward(self, z, y):
+        s = self.scale(len(z))
+        shifted = z - z.max()
+        logp = shifted - np.log(np.sum(np.exp(shifted)))  # one normalization over every entry of the batch
+        return -s * np.sum(y * logp), (np.exp(logp), y, s)
+
+
 class ReLUPassingNegatives(ReLU):
     def derivative(self, z, a):
         return np.ones_like(z)  # the gradient passed through where z < 0 too, where 1[z > 0] belongs
@@ -128,6 +136,8 @@ MISTAKES = {
     "sigmoid_derivative_twice": ("σ′ applied twice", Sigmoid, SigmoidDerivativeTwice),
     "softmax_over_the_batch": ("the softmax taken over the batch (axis 0) where each example's row belongs",
                                SoftmaxCrossEntropy, SoftmaxOverTheBatch),
+    "softmax_over_the_matrix": ("the softmax normalized over the whole matrix where each example's row belongs",
+                                SoftmaxCrossEntropy, SoftmaxOverTheMatrix),
     "sigmoid_output_for_softmax": ("a sigmoid output where the softmax belongs: ŷ = σ(z) in the loss and in ŷ − y",
                                    SoftmaxCrossEntropy, SoftmaxCrossEntropyWithSigmoid),
     "transposed_weight": ("transposed: W used where Wᵀ belongs in the backward", Dense, DenseTransposedWeight),

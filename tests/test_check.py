@@ -24,6 +24,7 @@ DIAGNOSES = {
     "sigmoid_instead_of_derivative": "σ used instead of σ′",
     "bias_not_summed": "bias gradient not summed over the batch: your b2 and b1 have one row per example",
     "softmax_without_y": "softmax gradient without subtracting y",
+    "softmax_over_the_matrix": "the softmax normalized over the whole matrix where each example's row belongs",
 }
 
 
