@@ -171,11 +171,35 @@ def _coefficient(value: float) -> str | None:
     return None
 
 
+def _regularization_over_n(points, reg, factor, weights) -> tuple[list[str], set]:
+    """The regularization divided by N along with the data loss, in the loss and the weight gradients."""
+    def term(p, w):
+        return factor * reg * (1 - 1 / p.n) * np.asarray(p.params[w], dtype=np.float64)
+
+    def loss_ok(p):
+        penalty = sum(float(np.sum(term(p, w) * np.asarray(p.params[w]))) for w in weights)
+        return p.match(p.ours["loss"], p.right["loss"] - penalty)
+
+    if len({p.n for p in points}) < 2 or not all("loss" in p.ours for p in points):
+        return [], set()
+    grads_ok = all(_holds(points, lambda p, w=w: p.match(p.ours[w], np.asarray(p.right[w]) - 2 * term(p, w)))
+                   for w in weights)
+    if grads_ok and _holds(points, loss_ok):
+        return [f"the regularization divided by N with the data loss: {_coefficient(factor)}·ΣW²/N where "
+                f"{_coefficient(factor)}·ΣW² belongs, in your loss and your gradients"], {"loss", *weights}
+    return [], set()
+
+
 def _regularization(points, reg, factor, unexplained) -> tuple[list[str], set]:
     """A regularization term in one of the loss and the gradients but not the other, or on the biases."""
     if not reg:
         return [], set()
     chain = dense_chain(points[0].net)
+    every_weight = [w for _, w, _, _ in chain]
+    if set(every_weight) <= set(unexplained) and "loss" in unexplained:
+        found = _regularization_over_n(points, reg, factor, every_weight)
+        if found[0]:
+            return found
     weights = [q for q in unexplained if q in {w for _, w, _, _ in chain}]
     biases = [q for q in unexplained if q in {b for _, _, b, _ in chain}]
 

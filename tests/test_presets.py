@@ -52,6 +52,8 @@ CS231N = {
                                "your loss is wrong while every gradient is right"], "read off your gradients"),
     "reg_only_in_loss": (["a regularization term in your loss but not in your gradients: your W2 and W1 gradients "
                           "lack 2·reg·W"], "the error is in ∂L/∂W2 = h1ᵀ δ2 + 2λ W2"),
+    "reg_divided_by_n": (["the regularization divided by N with the data loss: reg·ΣW²/N where reg·ΣW² belongs, in "
+                          "your loss and your gradients"], None),
     "summed_over_batch": (["the reduction differs: your loss and every gradient are exactly N × the expected ones, so "
                            "your function sums over the batch where this check expects the mean; the course averages "
                            "over the batch: divide your loss and its gradients by N"], None),
