@@ -6,8 +6,9 @@ JAX compiles once per input shape and dtype, about 0.2 s for a small network: fa
   loss masks out the padded examples and outputs. Padding is exact for the kinds in PADDED: a zero
   row of W, a zero input or a zero bias adds exact zeros to every sum, and padded units reach the
   loss only through zero weights. Any other kind is compiled at its own shapes.
-- numeric options (an L2 strength) are arguments of the compiled function, not part of its key.
-So a compilation serves every drawn size and strength of one network structure.
+- numeric options (an L2 strength) are arguments of the compiled function, not part of its key, and so
+  are an activation's kind (chosen by jax.lax.switch) and a loss's reduction, made numbers for it.
+So a compilation serves every drawn size, strength, activation and reduction of one network structure.
 """
 
 from __future__ import annotations
@@ -37,10 +38,13 @@ from .walk import evaluate, network_loss  # noqa: E402
 
 
 def _reduce(per_example, reduction, rows=None):
-    if rows is not None:  # padded examples count for nothing, and not in the mean's N either
-        total = jnp.sum(jnp.where(rows, per_example, 0))
-        return total / jnp.sum(rows) if reduction == "mean" else total
-    return jnp.mean(per_example) if reduction == "mean" else jnp.sum(per_example)
+    """The sum over the batch, over N for the mean. `reduction` is "mean" or "sum", or inside a compiled
+    network a traced 1.0 (mean) or 0.0 (sum), so that both reductions share one compilation."""
+    count = jnp.sum(rows) if rows is not None else per_example.size  # padded examples do not count
+    total = jnp.sum(jnp.where(rows, per_example, 0)) if rows is not None else jnp.sum(per_example)
+    if isinstance(reduction, str):
+        return total / count if reduction == "mean" else total
+    return total / jnp.where(reduction > 0.5, count, 1)
 
 
 def _only(cols, values):
@@ -78,8 +82,26 @@ OPS = {
 }
 
 # Kinds that zero padding leaves exact, with the width of their output: the layer's, from its params.
-_SAME_WIDTH = {"sigmoid", "tanh", "relu", "identity", "softplus"}
+_SAME_WIDTH = ("sigmoid", "tanh", "relu", "identity", "softplus")
 PADDED = {"dense", *_SAME_WIDTH, "mse", "softmax_cross_entropy", "sigmoid_binary_cross_entropy", "l2"}
+
+
+def _elementwise(z, which):
+    """The activation _SAME_WIDTH[which], chosen inside the compiled function: one compilation serves a network
+    structure whatever its activations."""
+    return jax.lax.switch(jnp.asarray(which).astype(jnp.int32), [OPS[kind] for kind in _SAME_WIDTH], z)
+
+
+_NETWORK_OPS = {**OPS, "_elementwise": _elementwise}
+
+
+def _generic(step):
+    """A network step with what needs no compilation of its own made a number: an activation's kind (an index
+    into _SAME_WIDTH) and a loss's reduction (1.0 mean, 0.0 sum)."""
+    if step.kind in _SAME_WIDTH and not step.params:
+        return step._replace(kind="_elementwise", options=(("which", float(_SAME_WIDTH.index(step.kind))),),
+                             formula=None)
+    return step._replace(options=tuple((k, float(v == "mean") if k == "reduction" else v) for k, v in step.options))
 
 
 def _width(kind, width, params):
@@ -125,7 +147,7 @@ def _restore(steps, values):
 
 
 def _split(spec):
-    steps = (*spec.layers, spec.loss, *spec.penalties)
+    steps = tuple(_generic(s) for s in (*spec.layers, spec.loss, *spec.penalties))
     return tuple(_static(s) for s in steps), _numbers(steps)
 
 
@@ -144,13 +166,13 @@ def _join(structure, values, count):
 def _network_value_and_grad(structure, count, padded):
     def loss(params, x, y, values, rows, cols):
         masks = dict(rows=rows, cols=cols) if padded else {}
-        return network_loss(_join(structure, values, count), OPS, params, x, y, **masks)
+        return network_loss(_join(structure, values, count), _NETWORK_OPS, params, x, y, **masks)
 
     return jax.jit(jax.value_and_grad(loss, argnums=(0, 1)))
 
 
 def _paddable(steps) -> bool:
-    return all(step.kind in PADDED for step in steps)
+    return all(step.kind in PADDED or step.kind == "_elementwise" for step in steps)
 
 
 def loss_and_grads(spec, params, x, y):
