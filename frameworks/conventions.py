@@ -19,7 +19,7 @@ import numpy as np
 
 from agreement import compare
 from agreement.points import fill
-from frameworks.evaluate import Evaluation, Hung, judge, truth
+from frameworks.evaluate import Hung, crashed, judge, truth
 from frameworks.presets import BadResult
 from frameworks.submission import Crash
 
@@ -57,7 +57,7 @@ def detect(preset, target, module, dtype, timeout) -> tuple[list[dict], dict]:
             outcome = preset.invoke(target, nets[0], *at, timeout, preset.options)
         except Crash as crash:
             if crash.hung:
-                raise Hung((at, Evaluation(nets[0], None, truth(module, nets[0], at), [f"your code {crash}"], crash))) from None
+                raise Hung((at, crashed(preset, module, nets[0], at, crash))) from None
             continue
         except BadResult:
             continue

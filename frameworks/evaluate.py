@@ -37,7 +37,7 @@ class Evaluation:
 class Hung(BaseException):
     """The student's code did not return in time: Hypothesis stops at once (a BaseException), with no
     shrinking and no spare points, each of which would wait as long again. Carries the failing
-    (net, point, evaluation)."""
+    (point, evaluation)."""
 
     def __init__(self, failing):
         self.failing = failing
@@ -69,9 +69,16 @@ def judge(preset, module, net, point, outcome) -> Evaluation:
     verdicts = compare(ours, right, checker_name(module), x.dtype, spread=spread, ours_name="yours")
     wrong = [f"your code changed its input {name} in place" for name in outcome.changed]
     wrong += _missing(preset, outcome.keys) + [v.message for v in verdicts.values() if not v.ok]
+    slips = [q for q in outcome.grads if q in right and outcome.grads[q].dtype != x.dtype]
     return Evaluation(net, ours, right, wrong, None, outcome.notes, outcome.changed,
-                      {q for q, v in verdicts.items() if not v.ok},
-                      [q for q, v in verdicts.items() if v.message and " came back as " in v.message])
+                      {q for q, v in verdicts.items() if not v.ok}, slips)
+
+
+def crashed(preset, module, net, point, crash) -> Evaluation:
+    """The evaluation of a call that crashed or hung; how the assignment calls the code where the error
+    arose in the call itself."""
+    hint = "" if crash.where or crash.hung else f" (it is called as {preset.call})"
+    return Evaluation(net, None, truth(module, net, point), [f"your code {crash}{hint}"], crash)
 
 
 def evaluate(preset, target, module, nets, point, timeout) -> Evaluation:
@@ -81,8 +88,7 @@ def evaluate(preset, target, module, nets, point, timeout) -> Evaluation:
     try:
         outcome = preset.invoke(target, nets[0], params, x, y, timeout, preset.options)
     except Crash as crash:
-        hint = "" if crash.where or crash.hung else f" (it is called as {preset.call})"
-        return Evaluation(nets[0], None, truth(module, nets[0], point), [f"your code {crash}{hint}"], crash)
+        return crashed(preset, module, nets[0], point, crash)
     except BadResult as bad:
         return Evaluation(nets[0], None, truth(module, nets[0], point), [str(bad)])
     first = None

@@ -72,7 +72,7 @@ def _crash_sentence(preset, target, combo, crash, dtype, timeout) -> str:
         except BadResult:
             return False
 
-    condition = crash_condition(crashes, preset.sizes)
+    condition = crash_condition(crashes, preset.sizes, preset.fewest_outputs)
     return (f"your code raises {crash.error}" + (f" {condition}" if condition else "")
             + (f", at {crash.where}" if crash.where else ""))
 

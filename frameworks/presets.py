@@ -102,6 +102,17 @@ class Preset:
     render: object = None  # render(name, net, (params, x, y), options) -> code lines of the call
     fix: dict = field(default_factory=dict)  # {the student's reduction: what sets it right}, for a mismatch
 
+    @property
+    def fewest_outputs(self) -> int:
+        """K ≥ 2 where the targets are classes (a softmax over one class is the constant 1), else 1."""
+        return 2 if self.target_form in ("one-hot", "labels") else 1
+
+    def size_ranges(self) -> list[tuple[int, int]]:
+        """(fewest, most) for each size drawn: 1 to the preset's, the outputs at least fewest_outputs."""
+        last = len(self.sizes) - 1
+        least = [self.fewest_outputs if i == last else 1 for i in range(len(self.sizes))]
+        return [(low, max(s, low)) for low, s in zip(least, self.sizes, strict=True)]
+
     def network(self, sizes, conventions: dict):
         options = dict(self.options)
         for convention, choice in conventions.items():

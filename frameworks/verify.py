@@ -72,16 +72,13 @@ class Failed(Exception):
 
 
 def _sizes(preset):
-    k_min = 2 if preset.target_form in ("one-hot", "labels") else 1
-    return st.tuples(*(st.integers(k_min if i == len(preset.sizes) - 1 else 1, max(s, k_min))
-                       for i, s in enumerate(preset.sizes)))
+    return st.tuples(*(st.integers(low, high) for low, high in preset.size_ranges()))
 
 
 def search(preset, target, module, accepted, examples, dtype, timeout):
     """Hypothesis's smallest failing (point, evaluation), or None; and what the examples returned."""
-    state = {"failing": None, "skipped": None, "notes": {}}
-    full = tuple(max(s, 2) if i == len(preset.sizes) - 1 and preset.target_form in ("one-hot", "labels") else s
-                 for i, s in enumerate(preset.sizes))
+    state = {"failing": None, "skipped": None, "notes": []}
+    full = tuple(high for _, high in preset.size_ranges())
 
     @settings(max_examples=examples, deadline=None, database=None, derandomize=True, print_blob=False,
               report_multiple_bugs=False, phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
@@ -96,8 +93,7 @@ def search(preset, target, module, accepted, examples, dtype, timeout):
         evaluation = evaluate(preset, target, module, nets, point, timeout)
         if evaluation.ours is not None:
             state["skipped"] = [q for q in evaluation.right if q not in evaluation.ours]
-            for note in evaluation.notes:
-                state["notes"].setdefault(note, note)
+            state["notes"] += [note for note in evaluation.notes if note not in state["notes"]]
         if evaluation.wrong:
             state["failing"] = (point, evaluation)
             raise Hung(state["failing"]) if evaluation.hung else Failed
@@ -159,10 +155,10 @@ def run(presets, target, checker: str, examples: int, dtype=np.float64, timeout=
             result.conventions.update(read)
             state = search(preset, target, module, accepted, examples, dtype, timeout)
         except Hung as stop:
-            state = {"failing": stop.failing, "skipped": None, "notes": {}}
+            state = {"failing": stop.failing, "skipped": None, "notes": []}
         options = ", ".join(f"{k} {v:g}" for k, v in preset.options.items() if k == "reg")
         result.runs.append(f"{examples} random examples" + (f" at {options}" if options else ""))
-        result.notes += [note for note in state["notes"].values() if note not in result.notes]
+        result.notes += [note for note in state["notes"] if note not in result.notes]
         if state["skipped"] is not None:
             result.skipped = state["skipped"]
         if state["failing"] is None:
