@@ -36,6 +36,7 @@ def uniform(rng, dtype, shape, low=-VALUE_RANGE, high=VALUE_RANGE, special=0.0):
 TARGET_FORMS = {
     "values": ("values",),  # regression targets in [0, 1]
     "classes": ("labels", "one-hot", "probabilities"),
+    "labels": ("labels", "one-hot"),  # one correct class per example
     "binary": ("0/1 labels", "probabilities"),
 }
 
@@ -66,6 +67,7 @@ def binary_targets(rng, form, batch, outputs, dtype):
 TARGETS = {
     validate.targets: ("values", regression_targets),
     validate.class_targets: ("classes", class_targets),
+    validate.label_targets: ("labels", class_targets),
     validate.binary_targets: ("binary", binary_targets),
 }
 
@@ -76,33 +78,25 @@ def target_forms(loss_layer):
     return TARGET_FORMS[group], filler
 
 
-def _gap(domain, h):
-    return domain.margin * max(1.0, float(np.max(np.abs(h), initial=0.0)))
-
-
-def _inside(domain, h) -> bool:
-    gap = _gap(domain, h)
-    return all(np.all(np.abs(h - point) >= gap) for point in domain.avoid)
-
-
-def in_domain(net, params, x) -> bool:
-    """Whether every layer's input lies in the layer's declared test domain (away from a kink)."""
-    h = np.atleast_2d(x)
+def in_domain(net, params, x, y=None) -> bool:
+    """Whether every layer's input lies in the layer's declared test domain (away from a kink or a tie),
+    and, given the targets y, the loss's input in the loss's."""
+    h = net.batched(x)
     with np.errstate(all="ignore"):
         for layer, keys in net.layers:
-            if not _inside(layer.domain, h):
+            if not layer.domain.inside(h):
                 return False
             h, _ = layer.forward({local: params[key] for local, key in keys.items()}, h)
-    return True
+        domain = net.loss_layer.domain
+        if y is None or domain is None:
+            return True
+        targets = net.targets(y, x)
+        return domain.inside(h, targets[None] if net.single(x) else targets)
 
 
 def into_domain(domain, h):
-    """h with every element closer than the margin to an avoided point moved out to the margin."""
-    gap = _gap(domain, h)
-    for point in domain.avoid:
-        near = np.abs(h - point) < gap
-        h = np.where(near, point + np.copysign(gap, h - point), h).astype(h.dtype)
-    return h
+    """h moved into the domain of a layer's input (reference.Domain.into)."""
+    return domain.into(h)
 
 
 def fill(net, batch, form, rng, dtype, special=0.0, attempts=50):
@@ -112,9 +106,13 @@ def fill(net, batch, form, rng, dtype, special=0.0, attempts=50):
     _, filler = target_forms(net.loss_layer)
     for _ in range(attempts):
         params = {key: uniform(rng, dtype, shape, special=special) for key, shape in net.param_shapes.items()}
-        x = uniform(rng, dtype, batch + (net.sizes[0],), special=special)
-        if in_domain(net, params, x):
-            return params, x, filler(rng, form, batch, net.sizes[-1], dtype)
+        x = uniform(rng, dtype, batch + net.input_shape, special=special)
+        if net.loss_layer.domain is None and in_domain(net, params, x):
+            return params, x, filler(rng, form, batch, net.outputs, dtype)
+        if net.loss_layer.domain is not None:  # whether the loss's input is off its kink depends on y too
+            y = filler(rng, form, batch, net.outputs, dtype)
+            if in_domain(net, params, x, y):
+                return params, x, y
     return None
 
 

@@ -49,6 +49,14 @@ def _perturb(value, rng):
     return value
 
 
+def _centered(x, rng):
+    """x with every element moved by up to UNIT · max|x|: a layer that subtracts the mean of its input
+    (batch norm, layer norm) computes that mean with a rounding error of about ε max|x|, which moves every
+    deviation x − μ by as much; where the deviations are small against the values, this decides the error."""
+    scale = UNIT * float(np.max(np.abs(x), initial=0.0))
+    return x + scale * (2 * rng.random(x.shape) - 1)
+
+
 class Jittered:
     """A layer, loss or penalty whose every input and output is perturbed; anything else is the part's own."""
 
@@ -64,6 +72,9 @@ class Jittered:
     def forward(self, *args):
         if len(args) == 2 and hasattr(self._part, "targets"):  # a loss: the targets are given, not computed
             result = self._part.forward(self._p(args[0]), args[1])
+        elif getattr(self._part, "centers", False):
+            params, x = args
+            result = self._part.forward(self._p(params), self._p(_centered(x, self._rng)))
         else:
             result = self._part.forward(*(self._p(a) for a in args))
         return self._p(result)

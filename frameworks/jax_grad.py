@@ -14,7 +14,6 @@ So a compilation serves every drawn size, strength, activation and reduction of 
 from __future__ import annotations
 
 import functools
-import numbers
 import os
 from typing import NamedTuple
 
@@ -68,6 +67,35 @@ def sigmoid_binary_cross_entropy(z, y, reduction, rows=None, cols=None):
     return _reduce(-jnp.sum(_only(cols, per_output), axis=-1), reduction, rows)
 
 
+def svm(z, y, reduction, rows=None, cols=None):
+    if jnp.issubdtype(y.dtype, jnp.integer):
+        y = jax.nn.one_hot(y, z.shape[-1], dtype=z.dtype)
+    margins = jnp.maximum(0, z - jnp.sum(y * z, axis=-1, keepdims=True) + 1) * (1 - y)
+    return _reduce(jnp.sum(_only(cols, margins), axis=-1), reduction, rows)
+
+
+def conv2d(x, W, b, stride, padding):
+    out = jax.lax.conv_general_dilated(x, W, window_strides=stride, padding=[(p, p) for p in padding],
+                                       dimension_numbers=("NCHW", "OIHW", "NCHW"))
+    return out + b[None, :, None, None]
+
+
+def _pool(x, kernel, stride, start, op):
+    return jax.lax.reduce_window(x, np.array(start, x.dtype), op, (1, 1, *kernel), (1, 1, *stride), "VALID")
+
+
+def _normalize(x, gamma, beta, eps, axes):
+    shape = (1, -1, *[1] * (x.ndim - 2)) if axes[0] == 0 else (1, -1)
+    mean = jnp.mean(x, axis=axes, keepdims=True)
+    var = jnp.var(x, axis=axes, keepdims=True)  # biased, as in training mode
+    return (x - mean) / jnp.sqrt(var + eps) * gamma.reshape(shape) + beta.reshape(shape)
+
+
+def dropout(x, keep, seed):
+    # the mask every checker draws: NumPy's generator from the seed, at the batch's shape (reference.Dropout)
+    return x * (jnp.asarray(np.random.default_rng(seed).random(x.shape)) < keep).astype(x.dtype) / keep
+
+
 OPS = {
     "dense": lambda x, W, b, layout: (jnp.dot(x, W) if layout == "row" else jnp.dot(x, W.T)) + b,
     "sigmoid": jax.nn.sigmoid,
@@ -75,15 +103,23 @@ OPS = {
     "relu": jax.nn.relu,
     "identity": lambda z: z,
     "softplus": jax.nn.softplus,
+    "conv2d": conv2d,
+    "max_pool2d": lambda x, kernel, stride: _pool(x, kernel, stride, -jnp.inf, jax.lax.max),
+    "avg_pool2d": lambda x, kernel, stride: _pool(x, kernel, stride, 0.0, jax.lax.add) / (kernel[0] * kernel[1]),
+    "flatten": lambda x: x.reshape(x.shape[0], -1),
+    "batch_norm": lambda x, gamma, beta, eps: _normalize(x, gamma, beta, eps, (0,) if x.ndim == 2 else (0, 2, 3)),
+    "layer_norm": lambda x, gamma, beta, eps: _normalize(x, gamma, beta, eps, (-1,)),
+    "dropout": dropout,
     "mse": mse,
     "softmax_cross_entropy": softmax_cross_entropy,
     "sigmoid_binary_cross_entropy": sigmoid_binary_cross_entropy,
+    "svm": svm,
     "l2": lambda strength, **weights: strength * sum(jnp.sum(jnp.square(W)) for W in weights.values()),
 }
 
 # Kinds that zero padding leaves exact, with the width of their output: the layer's, from its params.
 _SAME_WIDTH = ("sigmoid", "tanh", "relu", "identity", "softplus")
-PADDED = {"dense", *_SAME_WIDTH, "mse", "softmax_cross_entropy", "sigmoid_binary_cross_entropy", "l2"}
+PADDED = {"dense", *_SAME_WIDTH, "mse", "softmax_cross_entropy", "sigmoid_binary_cross_entropy", "svm", "l2"}
 
 
 def _elementwise(z, which):
@@ -126,9 +162,10 @@ def _mask(n):
     return np.arange(bucket(n)) < n
 
 
-# A compilation depends on a step's kind and string options; numbers (an L2 strength) are arguments.
+# A compilation depends on a step's kind and its other options; real numbers (an L2 strength, a
+# dropout's keep, an eps) are arguments. Integers (a seed) and tuples (a stride) fix shapes: static.
 def _is_number(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+    return isinstance(value, float)
 
 
 def _static(step):
@@ -179,11 +216,12 @@ def loss_and_grads(spec, params, x, y):
     """The loss and its gradients with respect to params and x, as NumPy arrays in the inputs' dtype."""
     structure, values = _split(spec)
     x, y = np.asarray(x), np.asarray(y)
+    single = x.ndim == len(spec.input_shape)
     if not _paddable(structure):
         f = _network_value_and_grad(structure, len(spec.layers), False)
-        loss, (grads, dx) = f(params, x, y, values, None, None)
-        return float(loss), {**{k: np.asarray(grads[k]) for k in params}, "x": np.asarray(dx)}
-    single = x.ndim == 1
+        loss, (grads, dx) = f(params, x[None] if single else x, y[None] if single else y, values, None, None)
+        dx = np.asarray(dx)
+        return float(loss), {**{k: np.asarray(grads[k]) for k in params}, "x": dx[0] if single else dx}
     xb, yb = (x[None], y[None]) if single else (x, y)
     width = xb.shape[-1]
     for step in spec.layers:
@@ -224,7 +262,7 @@ def _step_call(step, inputs, y, mode, dy=None):
             masks = {"rows": _mask(x.shape[0]), "cols": _mask(x.shape[-1])}
     elif "x" in inputs:
         x = inputs["x"]
-        shape = x.shape[:-1] + (_width(step.kind, x.shape[-1], inputs),)
+        shape = x.shape[:-1] + (_width(step.kind, x.shape[-1], inputs),) if padded else None
     else:  # a penalty
         shape = ()
     prepare = _pad if padded else np.asarray

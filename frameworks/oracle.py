@@ -86,8 +86,64 @@ def sigmoid_binary_cross_entropy(z, y, reduction):
     return _reduce(np.sum(y * _softplus(-z) + (1 - y) * _softplus(z), axis=-1), reduction)
 
 
+def svm(z, y, reduction):
+    if y.dtype.kind in "iu":
+        y = np.eye(z.shape[-1])[y]
+    margins = _maximum(z - np.sum(y * z, axis=-1, keepdims=True) + 1, 0) * (1 - y)
+    return _reduce(np.sum(margins, axis=-1), reduction)
+
+
+def _windows(x, kernel, stride):
+    """x (M, N, C, H, W) as its windows (M, N, C, H′, W′, KH·KW), the oracle's own reading of the stride."""
+    m, n, c, h, w = x.shape
+    rows, cols = (h - kernel[0]) // stride[0] + 1, (w - kernel[1]) // stride[1] + 1
+    out = np.empty((m, n, c, rows, cols, kernel[0] * kernel[1]), dtype=x.dtype)
+    for i in range(rows):
+        for j in range(cols):
+            patch = x[..., i * stride[0]:i * stride[0] + kernel[0], j * stride[1]:j * stride[1] + kernel[1]]
+            out[:, :, :, i, j] = patch.reshape(m, n, c, -1)
+    return out
+
+
+def conv2d(x, W, b, stride, padding):
+    xp = np.pad(x, ((0, 0), (0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2))
+    cols = _windows(xp, W.shape[-2:], stride)  # (M, N, C, H′, W′, KH·KW)
+    weights = np.broadcast_to(W.reshape(*W.shape[:3], -1), (max(len(W), len(x)), *W.shape[1:3], cols.shape[-1]))
+    return np.einsum("mnchwk,mfck->mnfhw", np.broadcast_to(cols, (len(weights), *cols.shape[1:])), weights) \
+        + b[:, None, :, None, None]
+
+
+def max_pool2d(x, kernel, stride):
+    cols = _windows(x, kernel, stride)
+    winner = np.argmax(np.real(cols), axis=-1)  # the branch the real part takes; the imaginary step follows it
+    return np.take_along_axis(cols, winner[..., None], axis=-1)[..., 0]
+
+
+def _normalize(x, gamma, beta, eps, axes):
+    """(x − mean) / √(var + ε) γ + β over `axes`, in complex arithmetic (no conjugate: analytic in x)."""
+    mean = np.mean(x, axis=axes, keepdims=True)
+    var = np.mean((x - mean) ** 2, axis=axes, keepdims=True)
+    def per_feature(v):  # (M, D) -> (M, 1, D, 1, 1), against x (M, N, D, H, W)
+        return v.reshape(len(v), 1, -1, *[1] * (x.ndim - 3))
+
+    return (x - mean) / np.sqrt(var + eps) * per_feature(gamma) + per_feature(beta)
+
+
+def dropout(x, keep, seed):
+    # the mask every checker draws: NumPy's generator from the seed, at the batch's shape (reference.Dropout)
+    return x * (np.random.default_rng(seed).random(x.shape[1:]) < keep) / keep
+
+
 OPS = {
     "dense": lambda x, W, b, layout: (x @ W if layout == "row" else x @ np.swapaxes(W, -1, -2)) + b[:, None, :],
+    "conv2d": conv2d,
+    "max_pool2d": max_pool2d,
+    "avg_pool2d": lambda x, kernel, stride: np.mean(_windows(x, kernel, stride), axis=-1),
+    "flatten": lambda x: x.reshape(*x.shape[:2], -1),
+    "batch_norm": lambda x, gamma, beta, eps: _normalize(x, gamma, beta, eps, (1,) if x.ndim == 3 else (1, 3, 4)),
+    "layer_norm": lambda x, gamma, beta, eps: _normalize(x, gamma, beta, eps, (-1,)),
+    "dropout": dropout,
+    "svm": svm,
     "mse": lambda yhat, y, reduction: _reduce(0.5 * np.sum((yhat - y) ** 2, axis=-1), reduction),
     "softmax_cross_entropy": softmax_cross_entropy,
     "sigmoid_binary_cross_entropy": sigmoid_binary_cross_entropy,
@@ -154,15 +210,15 @@ def loss_function(spec):
     return loss
 
 
-def _batch(x, y):
+def _batch(spec, x, y):
     """A single example as a batch of one (the mean over one example is that example's loss)."""
     x, y = np.asarray(x), np.asarray(y)
-    return (x[None], y[None]) if x.ndim == 1 else (x, y)
+    return (x[None], y[None]) if x.ndim == len(spec.input_shape) else (x, y)
 
 
 def loss_and_grads(spec, params, x, y, method="complex"):
     """The float64 loss and gradients with respect to params and x at the given point."""
-    xb, yb = _batch(x, y)
+    xb, yb = _batch(spec, x, y)
     inputs = _float64({**params, "x": xb, "y": yb})
     loss = loss_function(spec)
     value = float(loss(**{k: v[None] for k, v in inputs.items()})[0])

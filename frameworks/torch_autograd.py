@@ -20,6 +20,18 @@ def sigmoid_binary_cross_entropy(z, y, reduction):
     return _reduce(F.binary_cross_entropy_with_logits(z, y, reduction="none").sum(dim=-1), reduction)
 
 
+def svm(z, y, reduction):
+    # multi_margin_loss divides each example's Σ_{j≠y} max(0, 1 − z_y + z_j) by the K classes; CS231n's does not
+    labels = y if not y.is_floating_point() else y.argmax(dim=-1)
+    return F.multi_margin_loss(z, labels, reduction=reduction) * z.shape[-1]
+
+
+def dropout(x, keep, seed):
+    # the mask every checker draws: NumPy's generator from the seed, at the batch's shape (reference.Dropout)
+    mask = np.random.default_rng(seed).random(tuple(x.shape)) < keep
+    return x * torch.from_numpy(mask).to(x.dtype) / keep
+
+
 OPS = {
     # torch.nn.Linear keeps W as (out, in): the column layout; the row layout passes Wᵀ.
     "dense": lambda x, W, b, layout: F.linear(x, W if layout == "column" else W.T, b),
@@ -28,10 +40,19 @@ OPS = {
     "relu": torch.relu,
     "identity": lambda z: z,
     "softplus": lambda z: torch.logaddexp(z, torch.zeros_like(z)),
+    "conv2d": lambda x, W, b, stride, padding: F.conv2d(x, W, b, stride=stride, padding=padding),
+    "max_pool2d": lambda x, kernel, stride: F.max_pool2d(x, kernel, stride),
+    "avg_pool2d": lambda x, kernel, stride: F.avg_pool2d(x, kernel, stride),
+    "flatten": lambda x: torch.flatten(x, 1),
+    # training mode, no running statistics: the batch's mean and biased variance, per feature or channel
+    "batch_norm": lambda x, gamma, beta, eps: F.batch_norm(x, None, None, gamma, beta, training=True, eps=eps),
+    "layer_norm": lambda x, gamma, beta, eps: F.layer_norm(x, gamma.shape, gamma, beta, eps),
+    "dropout": dropout,
     "mse": mse,
     # Integer labels or probability rows, batched (N, K) or a single (K,) example: cross_entropy takes all.
     "softmax_cross_entropy": lambda z, y, reduction: F.cross_entropy(z, y, reduction=reduction),
     "sigmoid_binary_cross_entropy": sigmoid_binary_cross_entropy,
+    "svm": svm,
     "l2": lambda strength, **weights: strength * sum(torch.sum(W**2) for W in weights.values()),
 }
 
@@ -47,12 +68,16 @@ def _target(y):
 
 def loss_and_grads(spec, params, x, y):
     """The loss and its gradients with respect to params and x, as NumPy arrays in the inputs' dtype."""
-    inputs = _tensors({**params, "x": x})
-    target = _target(y)
+    single = np.ndim(x) == len(spec.input_shape)  # one example: a batch of one, as the reference runs it
+    inputs = _tensors({**params, "x": np.asarray(x)[None] if single else x})
+    target = _target(np.asarray(y)[None] if single else y)
     x_t = inputs.pop("x")
     loss = network_loss(spec, OPS, inputs, x_t, target)
     grads = torch.autograd.grad(loss, [*inputs.values(), x_t])
-    return loss.item(), {k: g.numpy() for k, g in zip([*inputs, "x"], grads, strict=True)}
+    out = {k: g.numpy() for k, g in zip([*inputs, "x"], grads, strict=True)}
+    if single:
+        out["x"] = out["x"][0]
+    return loss.item(), out
 
 
 def value(step, inputs, y=None):

@@ -125,7 +125,7 @@ def _shortened(preset, target, module, point, evaluation, timeout):
         return bool(evaluate(preset, target, module, nets, candidate, timeout).wrong)
 
     arrays = shorten({**params, "x": x}, fails,
-                     allowed=lambda arrays: in_domain(nets[0], {k: arrays[k] for k in params}, arrays["x"]))
+                     allowed=lambda arrays: in_domain(nets[0], {k: arrays[k] for k in params}, arrays["x"], y))
     short = ({k: arrays[k] for k in params}, arrays["x"], y)
     return short, evaluate(preset, target, module, nets, short, timeout)
 

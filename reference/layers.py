@@ -17,24 +17,17 @@ them, with messages that name the argument, before any layer runs.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 
 from . import validate
+from .base import SIZES, Domain, Layer, shape_text
+from .conv import AvgPool2D, Conv2D, Flatten, MaxPool2D
+from .norm import BatchNorm, Dropout, LayerNorm
 
 LAYOUTS = ("row", "column")
 
 
-class Domain(NamedTuple):
-    """Where a layer's inputs may be drawn in the property tests: anywhere, or kept `margin` away
-    (relative to the largest input of the draw) from each point in `avoid`, such as a kink."""
-
-    avoid: tuple[float, ...] = ()
-    margin: float = 0.0
-
-
-class Dense:
+class Dense(Layer):
     """Affine map. Row layout (CS224n): W is (D, H).  Column layout (textbook, torch.nn.Linear): W is (H, D).
 
     Forward, per batch:
@@ -53,8 +46,8 @@ class Dense:
     """
 
     kind = "dense"
-    elementwise = False
-    domain = Domain()
+    numbered = "weight"
+    ranks = (1,)
 
     def __init__(self, fan_in: int, fan_out: int, layout: str = "row"):
         self.fan_in = validate.size("fan_in", fan_in)
@@ -63,6 +56,20 @@ class Dense:
         self.options = {"layout": self.layout}
         weight = (fan_in, fan_out) if layout == "row" else (fan_out, fan_in)
         self.param_shapes = {"W": weight, "b": (fan_out,)}
+
+    def __repr__(self):
+        layout = "" if self.layout == "row" else f", layout={self.layout!r}"
+        return f"reference.Dense({self.fan_in}, {self.fan_out}{layout})"
+
+    def output_shape(self, shape):
+        if tuple(shape) != (self.fan_in,):
+            self.refuse(shape, shape_text((self.fan_in,)))
+        return (self.fan_out,)
+
+    @classmethod
+    def sample(cls, pick, shape=None):
+        shape = shape if shape is not None else (pick("D", SIZES),)
+        return cls(shape[0], pick("H", SIZES), pick("layout", LAYOUTS)), shape
 
     def init(self, rng, dtype):
         """Glorot uniform: W ~ U(−r, r) with r = √(6 / (fan_in + fan_out)); b = 0."""
@@ -84,7 +91,7 @@ class Dense:
         return dx, {"W": dW, "b": dz.sum(axis=0)}
 
 
-class Activation:
+class Activation(Layer):
     """An elementwise function a = f(z): no parameters, one declared derivative.
 
     Forward:   a = f(z)                     (N, H) -> (N, H)
@@ -104,13 +111,7 @@ class Activation:
     formula: str
     symbol: str | None = None  # how explain writes f and f′(z), e.g. "σ" and "σ(z)(1 − σ(z))"; default: the kind
     derivative_text: str | None = None
-    options: dict = {}
-    param_shapes: dict = {}
     elementwise = True
-    domain = Domain()
-
-    def init(self, rng, dtype):
-        return {}
 
     def forward(self, params, z):
         a = self.value(z)
@@ -201,5 +202,6 @@ class Softplus(Activation):
         return sigmoid(z)
 
 
-LAYERS = {cls.kind: cls for cls in (Dense, Sigmoid, Tanh, ReLU, Identity, Softplus)}
+LAYERS = {cls.kind: cls for cls in (Dense, Sigmoid, Tanh, ReLU, Identity, Softplus,
+                                    Conv2D, MaxPool2D, AvgPool2D, Flatten, BatchNorm, LayerNorm, Dropout)}
 ACTIVATIONS = {kind: cls for kind, cls in LAYERS.items() if cls.elementwise}

@@ -24,6 +24,7 @@ class _Loss:
     form), `min_outputs` (the fewest outputs K it makes sense for)."""
 
     min_outputs = 1
+    domain = None  # or an object whose inside(z, y) says whether the scores are away from a kink
 
     def __init__(self, reduction: str = "mean"):
         self.reduction = validate.choice("reduction", reduction, REDUCTIONS)
@@ -125,7 +126,48 @@ class SigmoidBinaryCrossEntropy(_Loss):
         return sigmoid(z)
 
 
-LOSSES = {cls.kind: cls for cls in (MSE, SoftmaxCrossEntropy, SigmoidBinaryCrossEntropy)}
+class MarginsAwayFromTheHinge:
+    """The SVM's test domain: every margin s_j − s_y + 1 (j ≠ y) at least `margin` (relative to the largest
+    score) away from 0, the hinge's kink, where two correct engines may take different sides."""
+
+    def __init__(self, margin=1e-3):
+        self.margin = margin
+
+    def inside(self, z, y) -> bool:
+        margins = z - np.sum(y * z, axis=-1, keepdims=True) + 1
+        gap = self.margin * max(1.0, float(np.max(np.abs(z), initial=0.0)))
+        return bool(np.all((np.abs(margins) >= gap) | (y == 1)))
+
+
+class MulticlassSVM(_Loss):
+    """The multiclass SVM (hinge) loss of CS231n, on the scores z (output="identity"); one correct class y each.
+
+    Forward:   L = s · Σ_n Σ_{j ≠ y_n} max(0, z_nj − z_ny + 1)          (N, K) -> scalar
+    Backward:  dz_nj = s · 1[margin_nj > 0]  for j ≠ y_n,   dz_ny = −s · #{j ≠ y_n : margin_nj > 0}
+    Each positive margin pushes its class's score up and the correct score down by the same amount:
+    the correct class's gradient is minus the count of the classes that beat its margin.
+    """
+
+    kind = "svm"
+    targets = staticmethod(validate.label_targets)
+    min_outputs = 2
+    domain = MarginsAwayFromTheHinge()
+
+    def forward(self, z, y):
+        s = self.scale(len(z))
+        margins = np.maximum(0, z - np.sum(y * z, axis=-1, keepdims=True) + 1) * (1 - y)
+        return s * np.sum(margins), (margins > 0, y, s)
+
+    def backward(self, cache, dloss=1.0):
+        positive, y, s = cache
+        positive = positive.astype(y.dtype)
+        return dloss * s * (positive - y * positive.sum(axis=-1, keepdims=True)), {}
+
+    def predict(self, z):
+        return z
+
+
+LOSSES = {cls.kind: cls for cls in (MSE, SoftmaxCrossEntropy, SigmoidBinaryCrossEntropy, MulticlassSVM)}
 
 
 class L2:

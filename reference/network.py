@@ -1,9 +1,12 @@
 """A network is a chain of layers ending in a loss; its gradient is the chain rule run backwards.
 
-    net = mlp(4, 10, 3, hidden="relu", output="softmax", loss="cross_entropy", l2=0.05)
-    net = sigmoid_mse(3, 4, 1)                       # D=3 inputs, H=4 hidden, K=1 output
+    net = sequential([Conv2D(3, 4, 3, padding=1), ReLU(), MaxPool2D(2), Flatten(), Dense(64, 10)],
+                     input_shape=(3, 8, 8), output="softmax", loss="cross_entropy")
     params = net.init(np.random.default_rng(0))      # {"W1", "b1", "W2", "b2"}
     loss, grads = net.loss_and_grads(params, x, y)   # grads: the keys of params plus "x"
+
+reference.builders makes networks: `sequential` from any list of layers, `mlp` and the named
+one-hidden-layer networks over it.
 
 `net.spec` describes the network as plain data (layer kinds, which params each layer uses,
 options such as the layout) so that an independent checker can build the same network with
@@ -18,8 +21,6 @@ from typing import NamedTuple
 import numpy as np
 
 from . import validate
-from .layers import ACTIVATIONS, LAYOUTS, Dense
-from .losses import L2, LOSSES, REDUCTIONS
 
 
 class Step(NamedTuple):
@@ -38,32 +39,43 @@ class Step(NamedTuple):
 
 
 class Spec(NamedTuple):
-    """A whole network as plain, hashable data: loss(layers(x), y) + Σ penalties(params)."""
+    """A whole network as plain, hashable data: loss(layers(x), y) + Σ penalties(params), for x of shape
+    (N, *input_shape) or one example of shape input_shape."""
 
     layers: tuple[Step, ...]
     loss: Step
     penalties: tuple[Step, ...] = ()
+    input_shape: tuple[int, ...] = ()
 
 
 class Network:
-    """Layers applied in order, then a loss. Each layer gets its parameters under global keys (W1, b1, ...)."""
+    """Layers applied in order, then a loss. Each layer gets its parameters under global keys (W1, b1, ...).
 
-    def __init__(self, name: str, sizes: tuple[int, ...], layers, loss, layout: str, penalties=(), call=None,
-                 config=None):
+    input_shape is one example's shape, shapes[i] the shape of layer i's output for one example, outputs
+    the K scores the loss takes. sizes (D, H1, ..., K) is set for the dense chains mlp builds, else None.
+    """
+
+    def __init__(self, name: str, layers, loss, penalties=(), *, input_shape, shapes, call=None, config=None,
+                 sizes=None, layout="row"):
         self.name = name
-        self.config = dict(config or {})  # mlp's keywords: reference.mlp(*net.sizes, **net.config) rebuilds it
+        self.config = dict(config or {})  # the builder's keywords: reference.mlp(*net.sizes, **net.config) rebuilds it
         self.sizes = sizes
+        self.input_shape = tuple(input_shape)
+        self.shapes = tuple(shapes)
+        self.outputs = self.shapes[-1][0] if self.shapes else self.input_shape[0]
         self.layout = layout
         self.reduction = loss.reduction
         self.layers = tuple(layers)  # (layer, {local name: params key}) pairs
         self.loss_layer = loss
         self.penalties = tuple(penalties)  # (penalty, {local name: params key}) pairs
         self.param_shapes = {key: layer.param_shapes[local] for layer, keys in self.layers for local, key in keys.items()}
+        self.min_batch = max((layer.min_batch for layer, _ in self.layers), default=1)
         self._call = call or f"reference.{name}(...)"
         self.spec = Spec(
             layers=tuple(Step.of(layer, keys) for layer, keys in self.layers),
             loss=Step.of(loss),
             penalties=tuple(Step.of(penalty, keys) for penalty, keys in self.penalties),
+            input_shape=self.input_shape,
         )
 
     @property
@@ -103,8 +115,23 @@ class Network:
         return params
 
     def _inputs(self, params, x):
-        params, dtype = validate.params(params, self.param_shapes, f"layout={self.layout!r}, sizes={self.sizes}")
-        return params, validate.features(x, self.sizes[0], dtype)
+        why = f"layout={self.layout!r}, sizes={self.sizes}" if self.sizes else f"{self!r}"
+        params, dtype = validate.params(params, self.param_shapes, why)
+        return params, validate.inputs(x, self.input_shape, dtype)
+
+    def single(self, x) -> bool:
+        """Whether x is one example (of shape input_shape) rather than a batch."""
+        return np.ndim(x) == len(self.input_shape)
+
+    def batched(self, x):
+        """x as a batch: one example becomes a batch of one."""
+        return x[None] if self.single(x) else x
+
+    def targets(self, y, x):
+        """y validated against x, in the form the loss takes (one-hot rows for class labels)."""
+        like = x if len(self.input_shape) == 1 else np.broadcast_to(np.zeros((), x.dtype),
+                                                                     x.shape[:-len(self.input_shape)] + (self.outputs,))
+        return self.loss_layer.targets(y, like, self.outputs)
 
     def _forward(self, params, x):
         h, caches = x, []
@@ -117,20 +144,23 @@ class Network:
         """The network's output ŷ: (N, K) for a batch, (K,) for one example; softmax probabilities for softmax."""
         params, x = self._inputs(params, x)
         with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-            out, _ = self._forward(params, np.atleast_2d(x))
+            out, _ = self._forward(params, self.batched(x))
             yhat = self.loss_layer.predict(out)
         _refuse_overflow([yhat], params, x)
-        return yhat if x.ndim == 2 else yhat[0]
+        return yhat[0] if self.single(x) else yhat
 
     def loss_and_grads(self, params, x, y) -> tuple[float, dict[str, np.ndarray]]:
         """The loss and its gradient with respect to every parameter and to x, in the params' dtype."""
         params, x = self._inputs(params, x)
-        y = self.loss_layer.targets(y, x, self.sizes[-1])
-        single = x.ndim == 1
+        y = self.targets(y, x)
+        single = self.single(x)
+        if len(self.batched(x)) < self.min_batch:
+            raise ValueError(f"x holds {len(self.batched(x))} example(s); {self!r} normalizes over the batch and "
+                             f"needs at least {self.min_batch}")
         # Overflow is reported below, as an error about the inputs, rather than as a warning and a NaN.
         with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-            out, caches = self._forward(params, np.atleast_2d(x))
-            loss, loss_cache = self.loss_layer.forward(out, np.atleast_2d(y))
+            out, caches = self._forward(params, self.batched(x))
+            loss, loss_cache = self.loss_layer.forward(out, y[None] if single else y)
             delta, _ = self.loss_layer.backward(loss_cache, 1.0)
             grads = {}
             for penalty, keys in self.penalties:
@@ -155,105 +185,3 @@ def _refuse_overflow(results, params, x) -> None:
                          f"are too large for this dtype")
 
 
-# (output, loss) -> (the output activation's kind, or None where the loss takes the logits, the loss's kind)
-OUTPUTS = {
-    **{(kind, "mse"): (kind, "mse") for kind in ACTIVATIONS},
-    ("softmax", "cross_entropy"): (None, "softmax_cross_entropy"),
-    ("sigmoid", "binary_cross_entropy"): (None, "sigmoid_binary_cross_entropy"),
-}
-LOSS_NAMES = tuple(dict.fromkeys(loss for _, loss in OUTPUTS))
-OUTPUT_NAMES = tuple(dict.fromkeys(output for output, _ in OUTPUTS))
-
-
-def _output(output, loss):
-    """The output activation's kind (or None) and the loss's kind for output= and loss=, or a ValueError."""
-    loss = validate.choice("loss", loss, LOSS_NAMES)
-    output = validate.choice("output", output, OUTPUT_NAMES)
-    if (output, loss) not in OUTPUTS:
-        fits = [o for o, l_ in OUTPUTS if l_ == loss]
-        raise ValueError(f"output={output!r} is not supported with loss={loss!r}; loss={loss!r} takes output "
-                         f"{' or '.join(map(repr, fits))}")
-    return OUTPUTS[output, loss]
-
-
-def _hidden_kinds(hidden, count: int) -> tuple[str, ...]:
-    """hidden= as one kind per hidden layer: a single kind for all of them, or a sequence of `count` kinds."""
-    kinds = (hidden,) * count if isinstance(hidden, str) else hidden
-    if isinstance(kinds, (str, bytes)) or not hasattr(kinds, "__len__"):
-        raise TypeError(f"hidden must be an activation kind or a sequence of them, got {type(hidden).__name__}")
-    kinds = tuple(kinds)
-    if len(kinds) != count:
-        raise ValueError(f"hidden has {len(kinds)} kinds, expected one per hidden layer: {count}")
-    return tuple(validate.choice("hidden", kind, tuple(ACTIVATIONS)) for kind in kinds)
-
-
-def mlp(*sizes: int, hidden="sigmoid", output: str = "sigmoid", loss: str = "mse", l2: float = 0.0,
-        layout: str = "row", reduction: str = "mean") -> Network:
-    """A fully connected network of any depth: x -> [Dense -> hidden]* -> Dense -> output -> loss.
-
-    sizes: D, H1, ..., K (at least two). hidden: an activation kind for every hidden layer, or one
-    kind per hidden layer. output and loss: any activation with "mse"; "softmax" with
-    "cross_entropy" and "sigmoid" with "binary_cross_entropy", each fused with its loss on the
-    logits. l2=λ adds λ Σ_l ‖W_l‖²_F to the loss. Params W1, b1, ..., WL, bL.
-    """
-    return _mlp("mlp", sizes, hidden, output, loss, l2, layout, reduction)
-
-
-def _mlp(name, sizes, hidden, output, loss, l2, layout, reduction, call=None) -> Network:
-    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
-        raise TypeError(f"pass the sizes as separate arguments, mlp({', '.join(map(str, sizes[0]))}, ...), "
-                        f"or unpack them: mlp(*sizes, ...); got one {type(sizes[0]).__name__}")
-    if len(sizes) < 2:
-        raise ValueError(f"sizes must give at least the inputs D and the outputs K, got {len(sizes)} size(s)")
-    depth = len(sizes) - 1
-    activation, loss_kind = _output(output, loss)
-    loss_cls = LOSSES[loss_kind]
-    names = ["D (inputs)", *(f"H{i} (hidden units)" if depth > 2 else "H (hidden units)" for i in range(1, depth)),
-             "K (outputs)" if loss_cls.min_outputs == 1 else f"K (classes, {output} needs at least {loss_cls.min_outputs})"]
-    sizes = tuple(validate.size(n, s, minimum=loss_cls.min_outputs if i == depth else 1)
-                  for i, (n, s) in enumerate(zip(names, sizes, strict=True)))
-    kinds = _hidden_kinds(hidden, depth - 1)
-    layout = validate.choice("layout", layout, LAYOUTS)
-    reduction = validate.choice("reduction", reduction, REDUCTIONS)
-    strength = validate.nonnegative("l2", l2)
-    layers = []
-    for i in range(depth):
-        layers.append((Dense(sizes[i], sizes[i + 1], layout), {"W": f"W{i + 1}", "b": f"b{i + 1}"}))
-        kind = kinds[i] if i < depth - 1 else activation
-        if kind is not None:
-            layers.append((ACTIVATIONS[kind](), {}))
-    penalties = [(L2(strength), {f"W{i}": f"W{i}" for i in range(1, depth + 1)})] if strength else []
-    if call is None:
-        args = ", ".join(map(str, sizes))
-        hidden_arg = f"hidden={kinds[0]!r}, " if len(set(kinds)) == 1 else f"hidden={kinds!r}, " if kinds else ""
-        l2_arg = f"l2={strength!r}, " if strength else ""
-        call = (f"reference.mlp({args}, {hidden_arg}output={output!r}, loss={loss!r}, {l2_arg}"
-                f"layout={layout!r}, reduction={reduction!r})")
-    config = dict(hidden=kinds, output=output, loss=loss, l2=strength, layout=layout, reduction=reduction)
-    return Network(name, sizes, layers, loss_cls(reduction), layout, penalties, call, config)
-
-
-def _shorthand(name, d, h, k, output, loss, kw):
-    """The named one-hidden-layer sigmoid networks: mlp(d, h, k, hidden="sigmoid", ...) under their own name."""
-    unknown = set(kw) - {"layout", "reduction", "l2"}
-    if unknown:
-        raise TypeError(f"{name}() got unexpected keyword argument(s) {', '.join(sorted(unknown))}")
-    options = {"layout": "row", "reduction": "mean", **kw}
-    extra = "".join(f", {key}={value!r}" for key, value in options.items() if key != "l2" or value)
-    call = f"reference.{name}({d}, {h}, {k}{extra})"
-    return _mlp(name, (d, h, k), "sigmoid", output, loss, options.pop("l2", 0.0), call=call, **options)
-
-
-def sigmoid_mse(d: int, h: int, k: int, **kw) -> Network:
-    """x -> Dense -> σ -> Dense -> σ -> squared error ½ Σ_k (ŷ_k − y_k)² per example.
-    Keywords as for mlp: layout, reduction, l2."""
-    return _shorthand("sigmoid_mse", d, h, k, "sigmoid", "mse", kw)
-
-
-def sigmoid_softmax_ce(d: int, h: int, k: int, **kw) -> Network:
-    """x -> Dense -> σ -> Dense -> softmax -> cross-entropy −Σ_k y_k log ŷ_k per example.
-    Keywords as for mlp: layout, reduction, l2."""
-    return _shorthand("sigmoid_softmax_ce", d, h, k, "softmax", "cross_entropy", kw)
-
-
-NETWORKS = {"sigmoid_mse": sigmoid_mse, "sigmoid_softmax_ce": sigmoid_softmax_ce}

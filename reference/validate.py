@@ -25,6 +25,25 @@ def size(name: str, value, minimum: int = 1) -> int:
     return int(value)
 
 
+def pair(name: str, value, minimum: int = 1) -> tuple[int, int]:
+    """A kernel size, stride or padding: an int for both axes, or an (along H, along W) pair of ints."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be an int or a pair of ints (along H, along W), got {value!r}")
+        return (size(f"{name}[0]", value[0], minimum), size(f"{name}[1]", value[1], minimum))
+    value = size(name, value, minimum)
+    return (value, value)
+
+
+def probability(name: str, value) -> float:
+    """A probability p with 0 < p ≤ 1, such as the fraction of units dropout keeps."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number in (0, 1], got {type(value).__name__} {value!r}")
+    if not 0 < value <= 1:
+        raise ValueError(f"{name} must be in (0, 1], got {value!r}")
+    return float(value)
+
+
 def choice(name: str, value, options: tuple[str, ...]) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str, one of {', '.join(map(repr, options))}; got {type(value).__name__}")
@@ -110,6 +129,23 @@ def features(value, width: int, dtype: np.dtype) -> np.ndarray:
     return x
 
 
+def inputs(value, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """x: (N, *shape) for a batch or `shape` for one example, cast to the params' dtype."""
+    if len(shape) == 1:
+        return features(value, shape[0], dtype)
+    x = numeric_array("x", value)
+    if _has_other_float_dtype(value, x, dtype):
+        raise TypeError(f"x has dtype {x.dtype} but params have dtype {dtype}; use one dtype for both")
+    if x.shape[-len(shape):] != tuple(shape) or x.ndim not in (len(shape), len(shape) + 1):
+        raise ValueError(f"x has shape {x.shape}, expected (N, {', '.join(map(str, shape))}) for a batch or "
+                         f"{tuple(shape)} for one example")
+    if x.ndim > len(shape) and x.shape[0] == 0:
+        raise ValueError(f"x is an empty batch, shape {x.shape}; expected at least one example")
+    x = x.astype(dtype, copy=False)
+    finite("x", x)
+    return x
+
+
 def _like_x(value, y: np.ndarray, x: np.ndarray) -> np.ndarray:
     """y in x's dtype, cast like x is (a NumPy float y must already have it); and finite."""
     if _has_other_float_dtype(value, y, x.dtype):
@@ -154,6 +190,15 @@ def class_targets(value, x: np.ndarray, classes: int) -> np.ndarray:
         bad = sums.flat[np.argmax(np.abs(sums - 1))]
         raise ValueError(f"y rows must be one-hot or probability distributions summing to 1; found a row summing "
                          f"to {bad}")
+    return y
+
+
+def label_targets(value, x: np.ndarray, classes: int) -> np.ndarray:
+    """Hard class targets: integer labels (N,) / (), or one-hot rows (N, K) / (K,); returned one-hot."""
+    y = class_targets(value, x, classes)
+    if not np.all((y == 0) | (y == 1)):
+        raise ValueError("y must hold class labels or one-hot rows for this loss (one correct class per example); "
+                         "found probability rows")
     return y
 
 

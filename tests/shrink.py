@@ -22,7 +22,7 @@ def shrink(case, fails, budget: int = BUDGET):
         return dataclasses.replace(case, params={k: arrays[k] for k in case.params}, x=arrays["x"])
 
     short = shorten({**case.params, "x": case.x}, fails=lambda arrays: fails(rebuilt(arrays)),
-                    allowed=lambda arrays: in_domain(case.net, {k: arrays[k] for k in case.params}, arrays["x"]),
+                    allowed=lambda arrays: in_domain(case.net, {k: arrays[k] for k in case.params}, arrays["x"], case.y),
                     budget=budget)
     return rebuilt(short)
 

@@ -15,6 +15,7 @@ most draws are batches of N ≥ 2, where a mean's 1/N and a bias's sum over the 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,10 +24,11 @@ from hypothesis import strategies as st
 
 import reference
 from agreement import points
-from agreement.points import VALUE_RANGE, into_domain, literal, target_forms, uniform  # shared with frameworks.check
+from agreement.points import VALUE_RANGE, literal, target_forms, uniform  # shared with frameworks.check
+from reference.builders import OUTPUTS
 from reference.layers import LAYOUTS
 from reference.losses import REDUCTIONS
-from reference.network import OUTPUTS
+from tests import stacks
 
 MAX_SIZE = 16
 MAX_HIDDEN = 4  # hidden layers, in the networks of drawn depth
@@ -82,13 +84,18 @@ def sizes(minimum=1):
 
 @functools.cache
 @st.composite
-def batch_shapes(draw):
-    """(N,) with N ≥ 2 in most draws, else (1,) or () for a single 1-D example."""
+def batch_shapes(draw, min_batch=1):
+    """(N,) with N ≥ 2 in most draws, else (1,) or () for a single example (for a network that takes one)."""
     # Hypothesis favours the first entries of sampled_from, so the common case comes first.
-    kind = draw(choice(("N ≥ 2", "N ≥ 2", "N ≥ 2", "N = 1", "single")))
+    kind = draw(choice(("N ≥ 2", "N ≥ 2", "N ≥ 2", "N = 1", "single"))) if min_batch < 2 else "N ≥ 2"
     if kind == "single":
         return ()
     return (draw(sizes(2)) if kind == "N ≥ 2" else 1,)
+
+
+def picker(draw):
+    """pick(name, options) for reference.Layer.sample and tests/stacks.py: one Hypothesis choice."""
+    return lambda name, options: draw(choice(tuple(options)))
 
 
 @dataclass
@@ -116,12 +123,20 @@ class Case:
 
 @dataclass(frozen=True)
 class Family:
-    """Networks of one architecture with drawn sizes, or (None fields) of drawn depth and kinds too."""
+    """Networks of one architecture with drawn sizes, or (None fields) of drawn depth and kinds too; or a
+    stack of any layers (tests/stacks.py), drawn through pick(name, options)."""
 
-    hidden: tuple[str, ...] | None  # one kind per hidden layer; None: 1 to MAX_HIDDEN layers of drawn kinds
+    hidden: tuple[str, ...] | None = None  # one kind per hidden layer; None: 1 to MAX_HIDDEN layers of drawn kinds
     output: str | None = None  # with loss; None: any supported (output, loss) pair
     loss: str | None = None
     l2: bool | None = False  # None: drawn, with or without
+    stack: Callable | None = None  # pick -> (layers, input_shape, output, loss)
+    fixed: bool = True  # whether every network drawn has the same kinds of layers (a mistake applies to all)
+
+    @property
+    def dense(self) -> bool:
+        """A dense chain that mlp builds, of fixed kinds."""
+        return self.stack is None and self.hidden is not None
 
 
 FAMILIES = {
@@ -131,13 +146,27 @@ FAMILIES = {
     "tanh3_sigmoid_mse": Family(("tanh",) * 3, "sigmoid", "mse"),
     "sigmoid_bce": Family(("sigmoid",), "sigmoid", "binary_cross_entropy"),
     "tanh_identity_mse": Family(("tanh",), "identity", "mse"),
-    "mlp": Family(None, l2=None),  # depth, every hidden kind, output and loss drawn from the registries
+    "mlp": Family(None, l2=None, fixed=False),  # depth, every hidden kind, output and loss drawn from the registries
+    **{stack.__name__: Family(stack=stack, l2=None, fixed=stack is not stacks.sequential)
+       for stack in (stacks.convnet, stacks.batchnorm_mlp, stacks.conv_batchnorm, stacks.layernorm_svm, stacks.sequential)},
 }
+
+
+def first(name, options):
+    """The pick of an example network: the first option of each choice."""
+    return tuple(options)[0]
+
+
+def _stacked(f, pick, l2=0.0, reduction="mean"):
+    layers, shape, output, loss = f.stack(pick)
+    return reference.sequential(layers, shape, output, loss, l2=l2, reduction=reduction)
 
 
 def example_network(family: str) -> reference.Network:
     """A small network of the family (of its deepest, fullest kind), to ask which mistakes apply to it."""
     f = FAMILIES[family]
+    if f.stack is not None:
+        return _stacked(f, first)
     hidden = f.hidden if f.hidden is not None else tuple(reference.ACTIVATIONS)
     output, loss = (f.output, f.loss) if f.output else next(iter(OUTPUTS))
     return reference.mlp(3, *[4] * len(hidden), 2, hidden=hidden, output=output, loss=loss, l2=0.0 if f.l2 is False else 0.1)
@@ -153,6 +182,9 @@ def _hidden_kinds():
 def networks(draw, family, square=False):
     """A network of the family with drawn layout, reduction and sizes; all sizes equal when `square`."""
     f = FAMILIES[family]
+    if f.stack is not None:
+        reduction = draw(choice(REDUCTIONS))
+        return _stacked(f, picker(draw), draw(L2_STRENGTHS) if draw(BOOLEANS) else 0.0, reduction)
     hidden = f.hidden if f.hidden is not None else tuple(
         draw(_hidden_kinds()))
     output, loss = (f.output, f.loss) if f.output else draw(choice(tuple(OUTPUTS)))
@@ -184,7 +216,7 @@ def cases(draw, family, dtype, square=False):
     """A random network of the family (layout, reduction, sizes...), random params, inputs and targets,
     with every layer's input in its declared domain."""
     net = draw(networks(family, square))
-    batch = draw(batch_shapes())
+    batch = draw(batch_shapes(net.min_batch))
     forms, _ = target_forms(net.loss_layer)
     form = draw(choice(forms))
     case = fill_case(net, batch, form, draw(fills()), np.dtype(dtype), family)
@@ -194,22 +226,14 @@ def cases(draw, family, dtype, square=False):
 
 @st.composite
 def layer_cases(draw, kind, dtype):
-    """A layer of `kind` with random options, its params, a batch input x in its domain and a random dy.
-
-    A parametric layer is built as cls(fan_in, fan_out, layout), an elementwise one as cls().
-    Returns (layer, params, x, dy); losses, which also take targets, come from `loss_cases`.
-    """
-    cls = reference.LAYERS[kind]
-    n = draw(sizes())
-    if cls.elementwise:
-        layer, width = cls(), draw(sizes())
-    else:
-        layer = cls(draw(sizes()), draw(sizes()), draw(choice(LAYOUTS)))
-        width = layer.fan_in
+    """A layer of `kind` as the layer draws itself (reference.Layer.sample: its shapes and options), its params,
+    a batch input x in its domain and a random dy. Returns (layer, params, x, dy); losses come from `loss_cases`."""
+    layer, shape = reference.LAYERS[kind].sample(picker(draw))
+    n = draw(sizes(layer.min_batch)) if len(shape) == 1 else draw(choice((1, 2, 3, 4)))
     fill = draw(fills())
     rng = fill.rng()
     params = {name: uniform(rng, dtype, shape, special=fill.special) for name, shape in layer.param_shapes.items()}
-    x = into_domain(layer.domain, uniform(rng, dtype, (n, width), special=fill.special))
+    x = layer.domain.into(uniform(rng, dtype, (max(n, layer.min_batch), *shape), special=fill.special))
     out, _ = layer.forward(params, x)
     dy = uniform(rng, dtype, out.shape, special=fill.special)
     return layer, params, x, dy
@@ -224,8 +248,12 @@ def loss_cases(draw, kind, dtype):
     form = draw(choice(forms))
     fill = draw(fills())
     rng = fill.rng()
-    z = uniform(rng, dtype, (n, k), special=fill.special)
-    y = layer.targets(filler(rng, form, (n,), k, dtype), z, k)
+    for _ in range(50):  # refilled until the scores are off the loss's kink, if it has one
+        z = uniform(rng, dtype, (n, k), special=fill.special)
+        y = layer.targets(filler(rng, form, (n,), k, dtype), z, k)
+        if layer.domain is None or layer.domain.inside(z, y):
+            break
+    assume(layer.domain is None or layer.domain.inside(z, y))
     return layer, z, y, uniform(rng, dtype, (), special=fill.special)[()]
 
 

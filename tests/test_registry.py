@@ -6,7 +6,7 @@ from hypothesis import Phase, find, settings
 
 import frameworks
 import reference
-from reference.network import OUTPUTS
+from reference.builders import OUTPUTS
 from tests import strategies
 from tests.compare import checker as load
 

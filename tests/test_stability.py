@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import reference
-from reference.network import OUTPUTS
+from reference.builders import OUTPUTS
 from tests import strategies
 from tests.compare import check_network
 
