@@ -113,7 +113,7 @@ def network_spread(net, params, x, y, trials: int = TRIALS) -> dict[str, np.ndar
         return {"loss": loss, **grads}
 
     out = spread(run, trials)
-    out["loss"] = np.maximum(out["loss"], _loss_terms(net.loss_layer, np.atleast_2d(x).shape[0], net.sizes[-1]))
+    out["loss"] = np.maximum(out["loss"], _loss_terms(net.loss_layer, len(net.batched(x)), net.outputs))
     return out
 
 

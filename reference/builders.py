@@ -107,9 +107,12 @@ def sequential(layers, input_shape, output: str = "softmax", loss: str = "cross_
                if key.startswith("W")]
     penalties = [(L2(strength), {key: key for key in weights})] if strength and weights else []
     layouts = {layer.layout for layer in layers if isinstance(layer, Dense)}
+    given = tuple(layers[:len(layers) - (activation is not None)])
+    if config is None:  # reference.sequential(**net.config) rebuilds it
+        config = dict(layers=given, input_shape=input_shape, output=output, loss=loss, l2=strength, reduction=reduction)
     if call is None:
         extra = f", l2={strength!r}" if strength else ""
-        call = (f"reference.sequential([{', '.join(map(repr, layers[:len(layers) - (activation is not None)]))}], "
+        call = (f"reference.sequential([{', '.join(map(repr, given))}], "
                 f"input_shape={input_shape}, output={output!r}, loss={loss!r}{extra}, reduction={reduction!r})")
     return Network(name, list(zip(layers, keys, strict=True)), loss_cls(reduction), penalties, input_shape=input_shape,
                    shapes=shapes, call=call, config=config, sizes=sizes,

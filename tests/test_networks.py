@@ -32,7 +32,7 @@ def test_gradients_along_random_directions_match_the_oracle(network, data):
     case = data.draw(strategies.cases(network, np.float64), label="case")
     _, grads = case.net.loss_and_grads(case.params, case.x, case.y)
     loss = oracle.loss_function(case.net.spec)
-    single = case.x.ndim == 1  # the oracle's loss takes a batch: a single example is a batch of one
+    single = case.net.single(case.x)  # the oracle's loss takes a batch: a single example is a batch of one
     inputs = {**case.params, "x": case.x[None] if single else case.x, "y": np.asarray(case.y)[None] if single else case.y}
     for key, grad in grads.items():
         v = data.draw(strategies.array(np.float64, grad.shape), label=f"direction for {key}")
