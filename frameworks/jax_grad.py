@@ -252,7 +252,7 @@ def _step_call(step, inputs, y, mode, dy=None):
     structure, values = _static(step), _numbers((step,))
     inputs = {k: np.asarray(v) for k, v in inputs.items()}
     y = None if y is None else np.asarray(y)
-    padded = step.kind in PADDED and all(v.ndim >= 1 for v in inputs.values())
+    padded = step.kind in PADDED and all(1 <= v.ndim <= 2 for v in inputs.values())  # vectors and batches of them
     masks = {}
     if "x" in inputs and y is not None:  # a loss: a scalar, masked over its padded examples and outputs
         shape = ()

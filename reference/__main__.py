@@ -2,6 +2,9 @@
 
 Prints the network's forward pass and every gradient formula in matrix form, each factor with
 its shape, and the explicit-Jacobian view of each step.
+
+    python -m reference explain sequential --input-shape 3,8,8 \
+        --layers "Conv2D(3, 4, 3, padding=1), ReLU(), MaxPool2D(2), Flatten(), Dense(64, 10)"
 """
 
 from __future__ import annotations
@@ -9,8 +12,20 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import NETWORKS, mlp
+from . import LAYERS, NETWORKS, mlp, sequential
 from .explain import explain
+
+CLASSES = {cls.__name__: cls for cls in LAYERS.values()}
+
+
+def _layers(text: str):
+    """--layers: layer constructors separated by commas, such as "Dense(4, 3), ReLU()", with the layer classes only."""
+    try:
+        layers = eval(f"[{text}]", {"__builtins__": {}}, dict(CLASSES))  # the layer classes and literals, nothing else
+    except Exception as err:  # a typo in the command line: the message names it
+        raise argparse.ArgumentTypeError(f"--layers {text!r}: {type(err).__name__}: {err}; the layers are "
+                                         f"{', '.join(CLASSES)}") from None
+    return layers
 
 
 def _sizes(text: str) -> tuple[int, ...]:
@@ -24,20 +39,29 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m reference", description=__doc__.split("\n\n")[1])
     sub = parser.add_subparsers(dest="command", required=True)
     ex = sub.add_parser("explain", help="print every formula of a network with its shapes")
-    ex.add_argument("network", choices=[*NETWORKS, "mlp"])
+    ex.add_argument("network", choices=[*NETWORKS, "mlp", "sequential"])
     ex.add_argument("--sizes", type=_sizes, default=(3, 4, 1), help="D,H,...,K (default 3,4,1)")
     ex.add_argument("--layout", default="row", help="row (default) or column")
     ex.add_argument("--reduction", default="mean", help="mean (default) or sum")
     ex.add_argument("--l2", type=float, default=0.0, help="L2 strength λ (default 0)")
     ex.add_argument("--hidden", default="sigmoid", help="mlp: hidden activation, or kinds separated by commas")
-    ex.add_argument("--output", default="sigmoid", help="mlp: output activation (softmax, sigmoid, identity, ...)")
-    ex.add_argument("--loss", default="mse", help="mlp: mse, cross_entropy or binary_cross_entropy")
+    ex.add_argument("--output", default=None, help="mlp (default sigmoid), sequential (default softmax): the output "
+                    "activation (softmax, sigmoid, identity, ...)")
+    ex.add_argument("--loss", default=None, help="mlp (default mse), sequential (default cross_entropy): mse, "
+                    "cross_entropy, binary_cross_entropy or svm")
+    ex.add_argument("--layers", type=_layers, help="sequential: the layers, e.g. \"Dense(4, 3), BatchNorm(3), ReLU()\"")
+    ex.add_argument("--input-shape", type=_sizes, help="sequential: one example's shape, e.g. 3,8,8")
     args = parser.parse_args(argv)
     options = dict(layout=args.layout, reduction=args.reduction, l2=args.l2)
     try:
-        if args.network == "mlp":
+        if args.network == "sequential":
+            if args.layers is None or args.input_shape is None:
+                parser.error("sequential takes --layers and --input-shape")
+            net = sequential(args.layers, args.input_shape, args.output or "softmax", args.loss or "cross_entropy",
+                             args.l2, args.reduction)
+        elif args.network == "mlp":
             hidden = args.hidden.split(",") if "," in args.hidden else args.hidden
-            net = mlp(*args.sizes, hidden=hidden, output=args.output, loss=args.loss, **options)
+            net = mlp(*args.sizes, hidden=hidden, output=args.output or "sigmoid", loss=args.loss or "mse", **options)
         else:
             if len(args.sizes) != 3:
                 parser.error(f"{args.network} takes --sizes D,H,K (three sizes); got {len(args.sizes)}")

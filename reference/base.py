@@ -44,6 +44,15 @@ class Domain(NamedTuple):
         return h
 
 
+class Text(NamedTuple):
+    """A layer's own explain text: its forward, its backward and its Jacobian, as lines of math. `a` names its
+    input, `b` its output, g_a and g_b their gradients dC/da and dC/db; p maps its param names to their keys."""
+
+    forward: tuple[str, ...]
+    backward: tuple[str, ...]
+    jacobian: tuple[str, ...]
+
+
 def shape_text(shape) -> str:
     return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 
@@ -77,6 +86,11 @@ class Layer:
 
     def __repr__(self):
         return f"reference.{type(self).__name__}()"
+
+    def explain(self, a: str, b: str, p: dict) -> Text:
+        """Where a layer writes none: say so, rather than print a formula that may not be its own."""
+        return Text((f"{b} = {self.kind}({a})",), (f"g_{a}: {type(self).__name__} declares no explain text",),
+                    (f"∂{b}/∂{a}: no view available for {type(self).__name__}",))
 
     @classmethod
     def sample(cls, pick, shape=None):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import validate
-from .base import SIZES, Domain, Layer, shape_text
+from .base import SIZES, Domain, Layer, Text, shape_text
 
 PADDINGS, STRIDES, KERNELS = (0, 1, 2), (1, 2, 3), (1, 2, 3)
 
@@ -116,6 +116,19 @@ class Conv2D(Layer):
         (ph, pw) = self.padding
         return dxp[:, :, ph:ph + shape[2], pw:pw + shape[3]], {"W": dW, "b": dy.sum(axis=(0, 2, 3))}
 
+    def explain(self, a, b, p):
+        W, bias = p["W"], p["b"]
+        (sh, sw), (ph, pw) = self.stride, self.padding
+        at = f"{a}p[n, c, {_times(sh, 'i')} + p, {_times(sw, 'j')} + q]"
+        return Text(
+            (f"{b}[n, f, i, j] = Σ_c,p,q {at} {W}[f, c, p, q] + {bias}[f]    ({a}p: {a} with {ph}, {pw} rows, columns of "
+             f"zeros around; stride {sh}, {sw})",),
+            (f"d{W}[f, c, p, q] = Σ_n,i,j g_{b}[n, f, i, j] {at}", f"d{bias}[f] = Σ_n,i,j g_{b}[n, f, i, j]",
+             f"g_{a}p[n, c, {_times(sh, 'i')} + p, {_times(sw, 'j')} + q] += Σ_f g_{b}[n, f, i, j] {W}[f, c, p, q], for every window (i, j) and "
+             f"offset (p, q); g_{a} = g_{a}p without its padding"),
+            (f"∂{b}[n, f, i, j]/∂{a}[n, c, u, v] = {W}[f, c, u + {ph} − {_times(sh, 'i')}, v + {pw} − {_times(sw, 'j')}] where that offset lies in "
+             f"the kernel, else 0: each output sees only its window; examples do not mix",))
+
     @classmethod
     def sample(cls, pick, shape=None):
         shape = shape if shape is not None else (pick("C", (1, 2, 3)), pick("H", SIZES[1:]), pick("W", SIZES[1:]))
@@ -123,6 +136,10 @@ class Conv2D(Layer):
         kernel = tuple(_fitting_kernel(pick, n + 2 * p, s, name) for n, s, p, name in
                        zip(shape[1:], stride, padding, ("KH", "KW"), strict=True))
         return cls(shape[0], pick("F", (1, 2, 3, 4)), kernel, stride, padding), shape
+
+
+def _times(stride, index):
+    return index if stride == 1 else f"{stride}{index}"
 
 
 def _short(pair):
@@ -195,6 +212,14 @@ class MaxPool2D(_Pool):
     def domain(self):
         return WindowTies(self)
 
+    def explain(self, a, b, p):
+        (kh, kw), (sh, sw) = self.kernel, self.stride
+        window = f"{a}[n, c, {_times(sh, 'i')} + p, {_times(sw, 'j')} + q]"
+        return Text((f"{b}[n, c, i, j] = max over p < {kh}, q < {kw} of {window}    (stride {sh}, {sw})",),
+                    (f"g_{a}[n, c, {_times(sh, 'i')} + p*, {_times(sw, 'j')} + q*] += g_{b}[n, c, i, j] at each window's argmax (p*, q*) only",),
+                    (f"∂{b}[n, c, i, j]/∂{a} is 1 at its window's maximum and 0 elsewhere: one 1 per row"
+                     + (", and where windows overlap one input can win several" if (sh, sw) != (kh, kw) else ""),))
+
     def forward(self, params, x):
         cols = windows(x, self.kernel, self.stride)
         flat = cols.reshape(*cols.shape[:4], -1)
@@ -220,6 +245,13 @@ class AvgPool2D(_Pool):
 
     kind = "avg_pool2d"
 
+    def explain(self, a, b, p):
+        (kh, kw), (sh, sw) = self.kernel, self.stride
+        at = f"[n, c, {_times(sh, 'i')} + p, {_times(sw, 'j')} + q]"
+        return Text((f"{b}[n, c, i, j] = 1/{kh * kw} Σ_p<{kh},q<{kw} {a}{at}",),
+                    (f"g_{a}{at} += g_{b}[n, c, i, j] / {kh * kw} for every (p, q) of the window",),
+                    (f"∂{b}[n, c, i, j]/∂{a} is 1/{kh * kw} on its window's {kh * kw} inputs and 0 elsewhere",))
+
     def forward(self, params, x):
         return windows(x, self.kernel, self.stride).mean(axis=(-2, -1)), x.shape
 
@@ -241,6 +273,10 @@ class Flatten(Layer):
 
     def output_shape(self, shape):
         return (int(np.prod(shape)),)
+
+    def explain(self, a, b, p):
+        return Text((f"{b} = {a}.reshape(N, −1)    (C order: index c·H·W + u·W + v)",),
+                    (f"g_{a} = g_{b}.reshape({a}.shape)",), (f"∂{b}/∂{a} is the identity, with the indices renamed",))
 
     def forward(self, params, x):
         return x.reshape(len(x), -1), x.shape

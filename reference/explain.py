@@ -1,13 +1,16 @@
-"""Every formula of a network's forward and backward pass in matrix form, each factor with its shape,
-and the explicit-Jacobian view of each step; the text `python -m reference explain` prints.
+"""Every formula of a network's forward and backward pass, each factor with its shape, and the
+explicit-Jacobian view of each step; the text `python -m reference explain` prints.
 
-Shapes are worked out, not written by hand: every product of the forward and backward sections
-goes through `_mm`, which refuses factors whose inner sizes differ, so each of those lines
-multiplies out. The Jacobian-view lines are written from the same sizes, by the same rules.
+A dense chain (Dense and activation layers, as mlp builds) is written in matrix form, one example a
+column vector or a batch of rows. Its shapes are worked out, not written by hand: every product of
+the forward and backward sections goes through `_mm`, which refuses factors whose inner sizes
+differ, so each of those lines multiplies out. Any other network is written layer by layer, each
+layer in its own words (its `explain` text) with the shapes the network computes for it.
 """
 
 from __future__ import annotations
 
+from .base import shape_text
 from .layers import Activation, Dense
 from .losses import MSE, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy
 
@@ -38,6 +41,8 @@ def _activation(layer):
 
 def explain(net, batch: str = "N") -> str:
     """The text for `net`: forward, backward and the explicit-Jacobian view, with every shape."""
+    if net.sizes is None or not all(isinstance(layer, (Dense, Activation)) for layer, _ in net.layers):
+        return explain_layers(net)
     column = net.layout == "column"
     s = "1/N" if net.reduction == "mean" else "1"
     dense = [(i, layer, keys) for i, (layer, keys) in enumerate(net.layers) if isinstance(layer, Dense)]
@@ -89,6 +94,8 @@ def explain(net, batch: str = "N") -> str:
         out.append("  C = s · Σ_n Σ_k −[y log ŷ + (1 − y) log(1 − ŷ)]    scalar")
     elif isinstance(loss, MSE):
         out.append(f"  C = s · Σ_n ½ Σ_k (ŷ_k − y_k)²    scalar (y {_fmt(K)})")
+    else:
+        out += [f"  {line}    scalar" for line in loss.explain(f"z{L}").forward]
     for penalty, keys in net.penalties:
         out.append(f"  C += λ Σ_l ‖W_l‖²_F    λ = {penalty.strength:g}, over {', '.join(keys)} (biases not penalised)")
 
@@ -96,8 +103,10 @@ def explain(net, batch: str = "N") -> str:
     if isinstance(loss, MSE):
         _, d = _activation(acts[L])
         out.append(f"  δ{L} = s (ŷ − y) ⊙ f′(z{L}),  f′(z) = {d}    {_fmt(K)} ⊙ {_fmt(K)} -> {_fmt(K)}")
-    else:
+    elif isinstance(loss, (SoftmaxCrossEntropy, SigmoidBinaryCrossEntropy)):
         out.append(f"  δ{L} = s (ŷ − y)    {_fmt(K)}   (the fused loss: see the Jacobian view below)")
+    else:
+        out += [f"  {line.replace(f'g_z{L}', f'δ{L}')}    {_fmt(K)}" for line in loss.explain(f"z{L}").backward]
     l2 = " + 2λ W{n}" if net.penalties else ""
     for n in range(L, 0, -1):
         d, h, w = vec(sizes[n]), vec(sizes[n - 1]), weight(n)
@@ -146,9 +155,52 @@ def explain(net, batch: str = "N") -> str:
     elif isinstance(loss, SigmoidBinaryCrossEntropy):
         out.append(f"  dŷ/dz{L} = diag(ŷ(1 − ŷ)): ({K1}, {K1}); dC/dŷ = s (−y/ŷ + (1 − y)/(1 − ŷ)) ({K1},)")
         out.append(f"      their product (1, {K1}) @ ({K1}, {K1}) -> (1, {K1}) = s (ŷ − y): σ′ cancels the denominators")
-    else:
+    elif isinstance(loss, MSE):
         out.append(f"  dC/dŷ = s (ŷ − y) ({K1},)")
+    else:
+        out += [f"  {line}" for line in loss.explain(f"z{L}").jacobian]
     out.append("  The chain rule multiplies these out from the loss backwards (reference/jacobian.py does it literally);")
     out.append("  the backward above is the same product with every diagonal matrix applied as ⊙ and every")
     out.append("  tensor contraction written as an outer product.")
+    return "\n".join(out)
+
+
+def explain_layers(net) -> str:
+    """Any network, layer by layer: each layer's forward, backward and Jacobian in its own words, with the
+    shapes of a batch of N examples (x is h0, layer k's output hk; g_hk = dC/dhk has the shape of hk)."""
+    names = ["x", *(f"h{k}" for k in range(1, len(net.layers) + 1))]
+    shapes = [net.input_shape, *net.shapes]
+    texts = [layer.explain(names[k], names[k + 1], keys, shape=shapes[k]) if hasattr(layer, "groups") else
+             layer.explain(names[k], names[k + 1], keys) for k, (layer, keys) in enumerate(net.layers)]
+
+    def batch(shape):
+        return shape_text(("N", *shape))
+
+    def params(keys):
+        return "".join(f", {key} {shape_text(net.param_shapes[key])}" for key in keys.values())
+
+    s = "1/N" if net.reduction == "mean" else "1"
+    out = [repr(net), "",
+           f"A batch of N examples, x {batch(net.input_shape)}. s = {s} ({net.reduction} over the batch). "
+           "⊙ is the elementwise product;", "g_h = dC/dh has the shape of h.", "", "Forward"]
+    for k, ((layer, keys), text) in enumerate(zip(net.layers, texts, strict=True)):
+        out.append(f"  {text.forward[0]}")
+        out.append(f"      {names[k]} {batch(shapes[k])}{params(keys)} -> {names[k + 1]} {batch(shapes[k + 1])}")
+        out += [f"  {line}" for line in text.forward[1:]]
+    loss = net.loss_layer.explain(names[-1])
+    out += [f"  {line}    scalar (y: {net.outputs} per example)" for line in loss.forward]
+    for penalty, keys in net.penalties:
+        out += [f"  {line}" for line in penalty.explain(list(keys)).forward]
+    out += ["", "Backward, from the loss to x"]
+    out += [f"  {line}    {batch(shapes[-1])}" for line in loss.backward]
+    for k in range(len(net.layers) - 1, -1, -1):
+        out += [f"  {line}" for line in texts[k].backward]
+    for penalty, keys in net.penalties:
+        out += [f"  {line}" for line in penalty.explain(list(keys)).backward]
+    out += ["", "The explicit-Jacobian view (reference/jacobian.py builds each of these arrays)"]
+    for k, text in enumerate(texts):
+        out += [f"  {line}" for line in text.jacobian]
+    out += [f"  {line}" for line in loss.jacobian]
+    out.append("  The chain rule multiplies these from the loss backwards; each backward above applies one without "
+               "building it.")
     return "\n".join(out)

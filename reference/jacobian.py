@@ -11,6 +11,14 @@ Every Jacobian is ∂(step output)/∂(step input) with the output's index first
     loss     dC/dz  (K,)   (for the fused losses also the pieces: softmax's diag(ŷ) − ŷŷᵀ and −y/ŷ)
 The chain rule is then a row vector g = dC/d(output) pulled back step by step:
     g ← g · dz/dx,   dC/dW = Σ_i g_i dz_i/dW  (a contraction of g with the tensor's first index).
+
+Any other layer's Jacobian is built from its own backward, one output element at a time (row k is
+the backward of the k-th unit vector): the literal matrix that its vectorised backward applies.
+Batch norm and layer norm are written out: ∂y_i/∂x_j = γ/σ (1[i = j] − 1/m − x̂_i x̂_j / m).
+
+Given a batch x (N, ...) instead of one example, every Jacobian is over the whole batch, of shape
+output.shape + input.shape: the only view there is for batch norm, whose every output depends on
+every example of the batch.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import numpy as np
 
 from .layers import Activation, Dense, sigmoid
 from .losses import MSE, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy, log_softmax
+from .norm import BatchNorm, LayerNorm, normalize
 
 
 class StepJacobians(NamedTuple):
@@ -66,32 +75,98 @@ def loss_jacobians(loss, z, y, scale: float):
         return {"z": scale * dbce @ dsigmoid, "dŷ/dz": dsigmoid, "dC/dŷ": scale * dbce}
     if isinstance(loss, MSE):
         return {"z": scale * (z - y)}
-    raise TypeError(f"no explicit Jacobian for loss {loss.kind!r}")
+    value, cache = loss.forward(z[None], y[None])  # a loss with no written-out pieces: its gradient, by its backward
+    return {"z": loss.backward(cache, 1.0)[0][0]}
+
+
+def by_backward(layer, params, x):
+    """The layer's Jacobians at the batch x, row by row from its own backward: for each output element k,
+    backward(e_k) gives ∂y_k/∂x and ∂y_k/∂θ. Shapes output.shape + input.shape (and + param shape)."""
+    out, cache = layer.forward(params, x)
+    rows = {key: np.empty(out.shape + np.shape(v), dtype=x.dtype) for key, v in {"x": x, **params}.items()}
+    for k in np.ndindex(out.shape):
+        unit = np.zeros_like(out)
+        unit[k] = 1
+        dx, grads = layer.backward(cache, unit)
+        rows["x"][k] = dx
+        for key in params:
+            rows[key][k] = grads[key]
+    return rows
+
+
+def normalization_jacobians(layer, params, x):
+    """∂y/∂x, ∂y/∂γ, ∂y/∂β of batch norm or layer norm at the batch x, written out:
+    ∂y_i/∂x_j = γ/σ (1[i = j] − 1/m − x̂_i x̂_j / m) for i, j in one group (the m values of one mean), else 0."""
+    axes = layer.axes(x.ndim)
+    xhat, inv = normalize(x, axes, layer.eps)
+    gamma = layer._channel(params["gamma"], x.ndim)
+    flat = x.size
+    group = _groups(x.shape, axes)  # which mean each element belongs to
+    same = group.reshape(-1, 1) == group.reshape(1, -1)
+    m = flat // (group.max() + 1)
+    eye = np.eye(flat, dtype=x.dtype)
+    xh = xhat.reshape(-1)
+    scale = (np.broadcast_to(gamma * inv, x.shape)).reshape(-1, 1)
+    dx = scale * same * (eye - 1 / m - np.outer(xh, xh) / m)
+    features = np.broadcast_to(np.arange(layer.features).reshape(layer._channel(np.arange(layer.features), x.ndim).shape),
+                               x.shape).reshape(-1)
+    onehot = (features[:, None] == np.arange(layer.features)[None]).astype(x.dtype)
+    return {"x": dx.reshape(x.shape + x.shape), "gamma": (onehot * xh[:, None]).reshape(x.shape + (layer.features,)),
+            "beta": onehot.reshape(x.shape + (layer.features,))}
+
+
+def _groups(shape, axes):
+    """For each element of an array of `shape`, the index of its group: the elements that share one mean over `axes`."""
+    kept = [n if i not in axes else 1 for i, n in enumerate(shape)]
+    ids = np.arange(int(np.prod(kept))).reshape(kept)
+    return np.broadcast_to(ids, shape).reshape(-1)
+
+
+EXPLICIT = {BatchNorm: normalization_jacobians, LayerNorm: normalization_jacobians}
+
+
+def layer_jacobians(layer, params, x):
+    """A layer's Jacobians at the batch x: written out where reference.jacobian has the formula, else from its backward."""
+    for cls, build in EXPLICIT.items():
+        if isinstance(layer, cls):
+            return build(layer, params, x)
+    return by_backward(layer, params, x)
 
 
 def jacobians(net, params, x, y) -> list[StepJacobians]:
-    """Every step's Jacobians at one example x (D,), in forward order, the loss last."""
+    """Every step's Jacobians, in forward order, the loss last: at one example (for a network that takes one),
+    or over the whole batch x (N, ...)."""
     params, x = net._inputs(params, x)
-    if x.ndim != 1:
-        raise ValueError(f"x has shape {x.shape}; the explicit-Jacobian view takes one example, shape ({net.sizes[0]},)")
-    y = net.loss_layer.targets(y, x, net.sizes[-1])
+    single = net.single(x)
+    if single and net.min_batch > 1:
+        raise ValueError(f"x is one example; {net!r} normalizes over the batch, so each output depends on every "
+                         f"example and its Jacobian is over the batch: pass x of shape (N, ...) with N ≥ {net.min_batch}")
+    y = net.targets(y, x)
     steps, h, counts = [], x, {}
     for layer, keys in net.layers:
         counts[layer.kind] = counts.get(layer.kind, 0) + 1
         own = {local: params[key] for local, key in keys.items()}
-        out, _ = layer.forward(own, h[None])
-        out = out[0]
-        if isinstance(layer, Dense):
+        out = layer.forward(own, h[None] if single else h)[0]
+        out = out[0] if single else out
+        if single and isinstance(layer, Dense):
             jac = dense_jacobians(layer, own["W"], own["b"], h)
-        elif isinstance(layer, Activation):
+        elif single and isinstance(layer, Activation) and h.ndim == 1:
             jac = {"x": activation_jacobian(layer, h)}
+        elif single:  # one example as a batch of one, and the batch axes taken off again
+            jac = {k: v[(0,) + (slice(None),) * out.ndim + ((0,) if k == "x" else ())]
+                   for k, v in layer_jacobians(layer, own, h[None]).items()}
         else:
-            raise TypeError(f"no explicit Jacobian for layer {layer.kind!r}")
+            jac = layer_jacobians(layer, own, h)
         steps.append(StepJacobians(f"{layer.kind} {counts[layer.kind]}", layer, keys, own, h, out, jac))
         h = out
-    loss, _ = net.loss_layer.forward(h[None], y[None])
-    steps.append(StepJacobians("loss", net.loss_layer, {}, {}, h, np.asarray(loss),
-                               loss_jacobians(net.loss_layer, h, y, net.loss_layer.scale(1))))
+    loss_layer = net.loss_layer
+    if single:
+        loss, _ = loss_layer.forward(h[None], y[None])
+        jac = loss_jacobians(loss_layer, h, y, loss_layer.scale(1))
+    else:
+        loss, cache = loss_layer.forward(h, y)
+        jac = {"z": loss_layer.backward(cache, 1.0)[0]}
+    steps.append(StepJacobians("loss", loss_layer, {}, {}, h, np.asarray(loss), jac))
     return steps
 
 
@@ -103,9 +178,9 @@ def chain(net, steps: list[StepJacobians]) -> dict[str, np.ndarray]:
     grads, values = {}, {}
     for step in reversed(layers):
         for local, key in step.keys.items():
-            grads[key] = np.tensordot(g, step.jacobians[local], axes=1)
+            grads[key] = np.tensordot(g, step.jacobians[local], axes=g.ndim)
             values[key] = step.params[local]
-        g = g @ step.jacobians["x"]
+        g = np.tensordot(g, step.jacobians["x"], axes=g.ndim)
     for penalty, keys in net.penalties:  # d(λ Σ‖W‖²)/dW = 2 λ W, added to each weight's gradient
         for key in keys.values():
             grads[key] = grads[key] + 2 * penalty.strength * values[key]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import validate
-from .base import SIZES, Domain, Layer, shape_text
+from .base import SIZES, Domain, Layer, Text, shape_text
 from .conv import AvgPool2D, Conv2D, Flatten, MaxPool2D
 from .norm import BatchNorm, Dropout, LayerNorm
 
@@ -71,6 +71,17 @@ class Dense(Layer):
         shape = shape if shape is not None else (pick("D", SIZES),)
         return cls(shape[0], pick("H", SIZES), pick("layout", LAYOUTS)), shape
 
+    def explain(self, a, b, p):
+        W, bias = p["W"], p["b"]
+        if self.layout == "row":
+            return Text((f"{b} = {a} {W} + {bias}",),
+                        (f"d{W} = {a}ᵀ g_{b}", f"d{bias} = Σ_n g_{b}[n]", f"g_{a} = g_{b} {W}ᵀ"),
+                        (f"∂{b}[n]/∂{a}[n] = {W}ᵀ ({self.fan_out}, {self.fan_in}) for each example; examples do not mix",))
+        return Text((f"{b} = {a} {W}ᵀ + {bias}    (per example {b}[n] = {W} {a}[n] + {bias})",),
+                    (f"d{W} = g_{b}ᵀ {a}    (Σ_n of the outer products g_{b}[n] {a}[n]ᵀ)", f"d{bias} = Σ_n g_{b}[n]",
+                     f"g_{a} = g_{b} {W}"),
+                    (f"∂{b}[n]/∂{a}[n] = {W} ({self.fan_out}, {self.fan_in}) for each example; examples do not mix",))
+
     def init(self, rng, dtype):
         """Glorot uniform: W ~ U(−r, r) with r = √(6 / (fan_in + fan_out)); b = 0."""
         limit = np.sqrt(6.0 / (self.fan_in + self.fan_out))
@@ -116,6 +127,13 @@ class Activation(Layer):
     def forward(self, params, z):
         a = self.value(z)
         return a, (z, a)
+
+    def explain(self, a, b, p):
+        f = self.symbol or self.kind
+        d = self.derivative_text or f"{self.kind}′(z)"
+        return Text((f"{b} = {f}({a})    elementwise",), (f"g_{a} = g_{b} ⊙ f′({a}),  f′(z) = {d}",),
+                    (f"∂{b}/∂{a} = diag(f′({a})): each output depends on its own input only, so g ⊙ f′ replaces the "
+                     f"product with the diagonal matrix",))
 
     def backward(self, cache, dy):
         z, a = cache

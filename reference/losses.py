@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import validate
+from .base import Text
 from .layers import sigmoid
 
 REDUCTIONS = ("mean", "sum")
@@ -44,6 +45,9 @@ class MSE(_Loss):
 
     kind = "mse"
     targets = staticmethod(validate.targets)
+
+    def explain(self, a):
+        return Text((f"C = s · Σ_n ½ ‖{a}[n] − y[n]‖²",), (f"g_{a} = s ({a} − y)",), (f"dC/d{a} = s ({a} − y)",))
 
     def forward(self, yhat, y):
         s = self.scale(len(yhat))
@@ -81,6 +85,12 @@ class SoftmaxCrossEntropy(_Loss):
     targets = staticmethod(validate.class_targets)
     min_outputs = 2  # a softmax over one class is the constant 1
 
+    def explain(self, a):
+        return Text((f"ŷ = softmax({a}) over each row;  C = −s · Σ_n Σ_k y_nk log ŷ_nk",),
+                    (f"g_{a} = s (ŷ − y)    (softmax and cross-entropy fused)",),
+                    (f"dŷ/d{a} = diag(ŷ) − ŷ ŷᵀ per example (softmax is not elementwise); with dC/dŷ = −s y / ŷ the "
+                     f"product is s (ŷ Σ_k y_k − y) = s (ŷ − y) where y sums to 1",))
+
     def forward(self, z, y):
         s = self.scale(len(z))
         logp = log_softmax(z)
@@ -112,6 +122,11 @@ class SigmoidBinaryCrossEntropy(_Loss):
 
     kind = "sigmoid_binary_cross_entropy"
     targets = staticmethod(validate.binary_targets)
+
+    def explain(self, a):
+        return Text((f"ŷ = σ({a});  C = s · Σ_n Σ_k −[y log ŷ + (1 − y) log(1 − ŷ)]",),
+                    (f"g_{a} = s (ŷ − y)    (sigmoid and binary cross-entropy fused)",),
+                    (f"dŷ/d{a} = diag(ŷ(1 − ŷ)), dC/dŷ = s (−y/ŷ + (1 − y)/(1 − ŷ)): σ′ cancels the denominators",))
 
     def forward(self, z, y):
         s = self.scale(len(z))
@@ -153,6 +168,13 @@ class MulticlassSVM(_Loss):
     min_outputs = 2
     domain = MarginsAwayFromTheHinge()
 
+    def explain(self, a):
+        margin = f"m_nj = {a}[n, j] − {a}[n, y_n] + 1"
+        return Text((f"C = s · Σ_n Σ_j≠y_n max(0, m_nj),  {margin}",),
+                    (f"g_{a}[n, j] = s · 1[m_nj > 0] for j ≠ y_n;  g_{a}[n, y_n] = −s · #{{j ≠ y_n : m_nj > 0}}",),
+                    (f"dC/d{a}: the hinge's derivative is a step, 0 or 1 for each margin, so the gradient is piecewise "
+                     f"constant in {a}, defined everywhere but on the kinks m_nj = 0",))
+
     def forward(self, z, y):
         s = self.scale(len(z))
         margins = np.maximum(0, z - np.sum(y * z, axis=-1, keepdims=True) + 1) * (1 - y)
@@ -182,6 +204,10 @@ class L2:
     def __init__(self, strength: float):
         self.strength = validate.nonnegative("l2", strength)
         self.options = {"strength": self.strength}
+
+    def explain(self, keys):
+        return Text((f"C += λ Σ ‖W‖²_F over {', '.join(keys)},  λ = {self.strength:g} (biases not penalised)",),
+                    (f"dW += 2λ W for each of {', '.join(keys)}",), ())
 
     def forward(self, weights):
         return self.strength * sum(np.sum(W * W) for W in weights.values()), weights

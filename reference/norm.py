@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import validate
-from .base import SIZES, Layer, shape_text
+from .base import SIZES, Layer, Text, shape_text
 
 
 class Spread:
@@ -106,6 +106,18 @@ class _Normalization(Layer):
         shape = shape if shape is not None else (pick("D", SIZES),)
         return cls(shape[0]), shape
 
+    def explain(self, a, b, p, shape=None):
+        gamma, beta = p["gamma"], p["beta"]
+        over, m, group = self.groups(shape)
+        return Text(
+            (f"μ, σ² = mean and biased variance of {a} over {over};  x̂ = ({a} − μ) / √(σ² + {self.eps:g});  "
+             f"{b} = {gamma} ⊙ x̂ + {beta}",),
+            (f"ĝ = g_{b} ⊙ {gamma};  g_{a} = (m ĝ − Σ ĝ − x̂ Σ (ĝ ⊙ x̂)) / (m √(σ² + ε)), sums over {over}, m = {m}",
+             f"d{gamma} = Σ g_{b} ⊙ x̂,  d{beta} = Σ g_{b}, sums over every axis but the features"),
+            (f"∂{b}/∂{a} = γ/σ (1[same input] − 1/m − x̂ x̂ᵀ / m) within {group}: every output depends on every input "
+             "of its group through μ and σ², which is where the two sums of the backward come from; treating μ and σ² "
+             "as constants would leave γ/σ alone",))
+
 
 class BatchNorm(_Normalization):
     """Batch normalization in training mode, with the batch's own statistics (the biased variance, as torch).
@@ -119,6 +131,13 @@ class BatchNorm(_Normalization):
     kind = "batch_norm"
     ranks = (1, 3)
     min_batch = 2  # one example has variance 0: its normalized value is 0 whatever it is
+
+    def groups(self, shape):
+        if shape is not None and len(shape) == 3:
+            return ("the batch and every pixel, per channel", "N·H·W",
+                    "each channel, across the whole batch (not one example: reference.jacobian takes the batch)")
+        return ("the batch, per feature", "N", "each feature's column, across the whole batch (not one example: "
+                "reference.jacobian takes the batch)")
 
     def axes(self, ndim):
         return (0,) if ndim == 2 else (0, 2, 3)
@@ -146,6 +165,9 @@ class LayerNorm(_Normalization):
     @classmethod
     def sample(cls, pick, shape=None):
         return super().sample(pick, shape if shape is not None else (pick("D", SIZES[1:]),))  # over one feature: β
+
+    def groups(self, shape):
+        return "each example's D features", "D", "each example's row; examples do not mix"
 
     def axes(self, ndim):
         return (1,)
@@ -176,6 +198,11 @@ class Dropout(Layer):
 
     def __repr__(self):
         return f"reference.Dropout(keep={self.keep!r}, seed={self.seed})"
+
+    def explain(self, a, b, p):
+        mask = f"mask = default_rng({self.seed}).random({a}.shape) < {self.keep:g}"
+        return Text((f"{b} = {a} ⊙ mask / {self.keep:g},  {mask}",), (f"g_{a} = g_{b} ⊙ mask / {self.keep:g}",),
+                    (f"∂{b}/∂{a} = diag(mask / {self.keep:g}): the kept units pass the gradient scaled, the dropped ones 0",))
 
     def forward(self, params, x):
         scale = dropout_mask(self.seed, x.shape, self.keep) / self.keep
