@@ -14,9 +14,11 @@ import copy
 
 import numpy as np
 
+from .conv import Conv2D, MaxPool2D, offsets
 from .layers import Dense, ReLU, Sigmoid, Tanh, sigmoid
-from .losses import L2, SoftmaxCrossEntropy, _Loss, log_sigmoid, log_softmax
+from .losses import L2, MulticlassSVM, SoftmaxCrossEntropy, _Loss, log_sigmoid, log_softmax
 from .network import Network
+from .norm import BatchNorm, Dropout, LayerNorm
 
 
 class SigmoidWithoutDerivative(Sigmoid):
@@ -115,6 +117,79 @@ class SoftmaxWithoutSubtractingY(SoftmaxCrossEntropy):
         return dloss * s * yhat, {}  # ŷ where ŷ − y belongs
 
 
+class BatchNormWithoutMeanTerms(BatchNorm):
+    def backward(self, cache, dy):
+        xhat, inv, gamma = cache
+        _, grads = super().backward(cache, dy)
+        return dy * gamma * inv, grads  # μ and σ² treated as constants: the two sums of the mean terms left out
+
+
+class SpatialBatchNormCountingN(BatchNorm):
+    def backward(self, cache, dy):
+        xhat, inv, gamma = cache
+        _, grads = super().backward(cache, dy)
+        axes = self.axes(dy.ndim)
+        g = dy * gamma
+        m = dy.shape[0]  # N where N·H·W values share each channel's mean
+        return inv / m * (m * g - g.sum(axis=axes, keepdims=True) - xhat * (g * xhat).sum(axis=axes, keepdims=True)), grads
+
+
+class LayerNormOverTheBatch(LayerNorm):
+    def axes(self, ndim):
+        return (0,)  # the mean and variance of each feature over the batch, where each example's own belong
+
+    def batch_axes(self, ndim):
+        return (0,)
+
+
+class ConvBackwardIgnoringStride(Conv2D):
+    def backward(self, cache, dy):
+        shape, padded, cols, W = cache
+        _, grads = super().backward(cache, dy)
+        dxp = np.zeros(padded, dtype=dy.dtype)
+        for p, q, _ in offsets(self.kernel, self.stride, dy.shape[2:]):  # windows taken 1 apart, whatever the stride
+            dxp[:, :, p:p + dy.shape[2], q:q + dy.shape[3]] += np.einsum("nfhw,fc->nchw", dy, W[:, :, p, q])
+        (ph, pw) = self.padding
+        return dxp[:, :, ph:ph + shape[2], pw:pw + shape[3]], grads
+
+
+class ConvBackwardCroppingPaddingWrong(Conv2D):
+    def backward(self, cache, dy):
+        shape = cache[0]
+        _, grads = super().backward(cache, dy)
+        # the padded gradient cut at its corner, [:H, :W], where the padding comes off each side
+        return _padded_gradient(self, cache, dy)[:, :, :shape[2], :shape[3]], grads
+
+
+def _padded_gradient(conv, cache, dy):
+    shape, padded, cols, W = cache
+    dxp = np.zeros(padded, dtype=dy.dtype)
+    for p, q, (rows, columns) in offsets(conv.kernel, conv.stride, dy.shape[2:]):
+        dxp[:, :, rows, columns] += np.einsum("nfhw,fc->nchw", dy, W[:, :, p, q])
+    return dxp
+
+
+class MaxPoolGradientToTheWholeWindow(MaxPool2D):
+    def backward(self, cache, dy):
+        shape, _ = cache
+        dx = np.zeros(shape, dtype=dy.dtype)
+        for _, _, (rows, columns) in offsets(self.kernel, self.stride, dy.shape[2:]):
+            dx[:, :, rows, columns] += dy  # every element of the window, where only its maximum belongs
+        return dx, {}
+
+
+class DropoutWithoutRescale(Dropout):
+    def backward(self, cache, dy):
+        return dy * (cache > 0).astype(dy.dtype), {}  # the mask alone, where mask / keep belongs
+
+
+class SVMCorrectClassOnce(MulticlassSVM):
+    def backward(self, cache, dloss=1.0):
+        positive, y, s = cache
+        positive = positive.astype(y.dtype)
+        return dloss * s * (positive - y * (positive.sum(axis=-1, keepdims=True) > 0)), {}  # −1, not −count
+
+
 class ScaledNetwork(Network):
     def loss_and_grads(self, params, x, y):
         loss, grads = super().loss_and_grads(params, x, y)
@@ -148,14 +223,46 @@ MISTAKES = {
     "relu_passes_negatives": ("ReLU gradient passed through where the input is < 0", ReLU, ReLUPassingNegatives),
     "tanh_derivative_not_squared": ("1 − tanh used instead of 1 − tanh²", Tanh, TanhDerivativeNotSquared),
     "l2_missing_factor_2": ("L2 gradient missing the factor 2 (λ W instead of 2 λ W)", L2, L2WithoutFactorTwo),
+    "batchnorm_without_mean_terms": ("batch norm's backward without the mean terms: μ and σ² treated as constants, "
+                                     "dx = dy ⊙ γ / σ", BatchNorm, BatchNormWithoutMeanTerms),
+    "spatial_batchnorm_counting_n": ("spatial batch norm's backward counting N where N·H·W values share each mean",
+                                     BatchNorm, SpatialBatchNormCountingN),
+    "layernorm_over_the_batch": ("layer norm normalizing each feature over the batch, where each example's own "
+                                 "features belong", LayerNorm, LayerNormOverTheBatch),
+    "conv_backward_ignores_stride": ("conv backward sending the gradient to windows 1 apart, whatever the stride",
+                                     Conv2D, ConvBackwardIgnoringStride),
+    "conv_backward_crops_padding_wrong": ("conv backward cutting the padded gradient at its corner, [:H, :W], where the "
+                                          "padding comes off each side", Conv2D, ConvBackwardCroppingPaddingWrong),
+    "maxpool_gradient_to_whole_window": ("the max-pool gradient sent to every element of the window, where only its "
+                                         "maximum belongs", MaxPool2D, MaxPoolGradientToTheWholeWindow),
+    "dropout_without_rescale": ("dropout backward without the 1/keep: the mask alone", Dropout, DropoutWithoutRescale),
+    "svm_correct_class_once": ("the SVM's correct-class gradient −1 where minus the count of positive margins belongs",
+                               MulticlassSVM, SVMCorrectClassOnce),
     "scaled_by_1.001": ("every gradient scaled by 1.001", Network, ScaledNetwork),
 }
 
 
+# Where a mistake changes nothing, it cannot be seen: name -> when(part, the shape of one example it takes).
+SHOWS = {
+    "spatial_batchnorm_counting_n": lambda layer, shape: len(shape) == 3 and shape[1] * shape[2] > 1,
+    "conv_backward_ignores_stride": lambda layer, shape: layer.stride != (1, 1),
+    "conv_backward_crops_padding_wrong": lambda layer, shape: layer.padding != (0, 0),
+    "maxpool_gradient_to_whole_window": lambda layer, shape: layer.kernel != (1, 1),
+    "dropout_without_rescale": lambda layer, shape: layer.keep < 1,
+    "svm_correct_class_once": lambda loss, shape: shape[-1] > 2,  # with 2 classes at most one margin is positive
+}
+
+
 def applies(net: Network, name: str) -> bool:
-    """Whether the network has the part that mistake `name` breaks."""
+    """Whether the network has a part that mistake `name` breaks, where the mistake shows."""
     target = MISTAKES[name][1]
-    return target is Network or any(isinstance(part, target) for part in net.parts)
+    if target is Network:
+        return True
+    shows = SHOWS.get(name, lambda part, shape: True)
+    inputs = [net.input_shape, *net.shapes]
+    taken = [*((layer, inputs[i]) for i, (layer, _) in enumerate(net.layers)), (net.loss_layer, inputs[-1]),
+             *((penalty, ()) for penalty, _ in net.penalties)]
+    return any(isinstance(part, target) and shows(part, shape) for part, shape in taken)
 
 
 def _swap(obj, target, broken):
