@@ -11,6 +11,8 @@ Every checker module offers the same functions:
     loss_and_grads(spec, params, x, y) -> (float, {key: ndarray})    keys of params plus "x"
     value(step, inputs, y=None)        -> ndarray                    one layer's (or loss's) output
     vjp(step, inputs, dy, y=None)      -> {key: ndarray}             one layer's pullback
+    value_and_vjp(step, inputs, dy, y=None) -> (ndarray, {key: ndarray})  both, from one evaluation
+    jacobian(step, inputs, y=None)     -> {key: ndarray}             torch and jax: the full Jacobian
 and an op table OPS (kind -> function in the framework's ops); the oracle also computes any
 elementwise layer from its declared formula.
 

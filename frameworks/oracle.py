@@ -247,3 +247,8 @@ def vjp(step, inputs, dy, y=None, method="complex"):
         return _total(dy * evaluate(step, op_for, inputs, target))
 
     return gradient(pulled, inputs, list(inputs), method)
+
+
+def value_and_vjp(step, inputs, dy, y=None, method="complex"):
+    """One step's float64 output at `inputs` and dy pulled back through it."""
+    return value(step, inputs, y), vjp(step, inputs, dy, y, method)

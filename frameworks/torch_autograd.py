@@ -87,12 +87,18 @@ def value(step, inputs, y=None):
         return evaluate(step, OPS, tensors, None if y is None else _target(y)).numpy()
 
 
-def vjp(step, inputs, dy, y=None):
-    """dy pulled back through one step at `inputs` ({"x": ..., params...}, or {params...} for a penalty)."""
+def value_and_vjp(step, inputs, dy, y=None):
+    """One step's output at `inputs` and dy pulled back through it ({"x": ..., params...}, or {params...} for a
+    penalty), from one evaluation."""
     tensors = _tensors(inputs)
     out = evaluate(step, OPS, tensors, None if y is None else _target(y))
     grads = torch.autograd.grad(out, list(tensors.values()), grad_outputs=torch.as_tensor(dy, dtype=out.dtype))
-    return {k: g.numpy() for k, g in zip(tensors, grads, strict=True)}
+    return out.detach().numpy(), {k: g.numpy() for k, g in zip(tensors, grads, strict=True)}
+
+
+def vjp(step, inputs, dy, y=None):
+    """dy pulled back through one step at `inputs` ({"x": ..., params...}, or {params...} for a penalty)."""
+    return value_and_vjp(step, inputs, dy, y)[1]
 
 
 def jacobian(step, inputs, y=None):

@@ -72,11 +72,12 @@ def _network_disagreements(case, checker_name: str, model, table: bool) -> list[
                          {"loss": their_loss, **their_grads}, spread=spread, table=table)
 
 
-def check_network(case, checker_name: str, model=None, *, mistake: str | None = None, table=True) -> None:
+def check_network(case, checker_name: str, model=None, *, mistake: str | None = None, table=True,
+                  shorten=True) -> None:
     """The reference's loss and gradients at `case` agree with the checker's. `model` swaps in another
     implementation of the same network (a broken variant, in the power test); `mistake` names a known-wrong
     variant to check instead where it applies (--mistake). A failure in Hypothesis's final replay also
-    shows the point shortened by tests/shrink.py."""
+    shows the point shortened by tests/shrink.py, unless not `shorten`."""
     net = case.net
     if model is None and mistake is not None and mistakes.applies(net, mistake):
         model = mistakes.apply(net, mistake)
@@ -86,7 +87,7 @@ def check_network(case, checker_name: str, model=None, *, mistake: str | None = 
     if not failures:
         return
     message = f"{context}:\n  " + "\n  ".join(failures)
-    if shrink.final_replay():
+    if shorten and shrink.final_replay():
         short = shrink.shrink(case, lambda c: bool(_network_disagreements(c, checker_name, model, False)))
         again = _network_disagreements(short, checker_name, model, False)
         message += ("\n\nThe same check fails at this shortened point (values zeroed and rounded while it "

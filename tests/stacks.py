@@ -68,14 +68,17 @@ def _takes(cls, shape) -> bool:
     return cls.ranks is None or len(shape) in cls.ranks
 
 
-def sequential(pick):
-    """Any registered layers that fit, in any order: what a student's own stack may look like."""
-    shape = pick("input", ((pick("D", WIDTHS),), _image(pick)))
+def sequential(pick, first=None, pair=None):
+    """Any registered layers that fit, in any order: what a student's own stack may look like. `first`: the
+    kind of the first layer; `pair`: the (output, loss); both drawn where not given."""
+    ranks = reference.LAYERS[first].ranks if first else None
+    inputs = ((pick("D", WIDTHS[1:]),), _image(pick))
+    shape = inputs[0] if ranks == (1,) else inputs[1] if ranks == (3,) else pick("input", inputs)
     input_shape, layers, normalized = shape, [], False
-    for _ in range(pick("depth", (1, 2, 3, 4))):
-        kinds = [kind for kind, cls in reference.LAYERS.items()
-                 if _takes(cls, shape) and not (normalized and cls.numbered == "norm")]
-        cls = reference.LAYERS[pick("kind", tuple(kinds))]
+    for depth in range(pick("depth", (1, 2, 3, 4))):
+        kinds = [kind for kind, cls in reference.LAYERS.items() if _takes(cls, shape)
+                 and not (cls.numbered == "norm" and (normalized or shape[0] < 2))]  # a norm over one value is β
+        cls = reference.LAYERS[first if depth == 0 and first else pick("kind", tuple(kinds))]
         layer, _ = cls.sample(pick, shape)
         normalized = (normalized or layer.numbered == "norm") and layer.numbered != "weight"
         layers.append(layer)
@@ -83,7 +86,7 @@ def sequential(pick):
     if len(shape) != 1:
         layers.append(reference.Flatten())
         shape = layers[-1].output_shape(shape)
-    output, loss = pick("output, loss", tuple(OUTPUTS))
+    output, loss = pair or pick("output, loss", tuple(OUTPUTS))
     least = reference.LOSSES[OUTPUTS[output, loss][1]].min_outputs
     layers.append(reference.Dense(shape[0], pick("K", tuple(range(least, 5)))))
     return layers, input_shape, output, loss

@@ -157,9 +157,44 @@ def first(name, options):
     return tuple(options)[0]
 
 
-def _stacked(f, pick, l2=0.0, reduction="mean"):
-    layers, shape, output, loss = f.stack(pick)
+def seeded(seed):
+    """A pick by NumPy from a seed: a network of a stack family without Hypothesis."""
+    rng = np.random.default_rng(seed)
+    return lambda name, options: tuple(options)[rng.integers(len(tuple(options)))]
+
+
+# A stack family is drawn from a pool of structures, each built from a seed, with N from STACK_BATCHES:
+# JAX compiles a network anew for each structure, batch size and dtype (0.33 s for a small convnet here,
+# against 0.1 ms a call), and no padding makes convolutions or batch statistics share one compilation.
+# Drawing every option freely made each example a compilation of its own: 433 s for the suite instead
+# of 150 s. The options of each layer are drawn freely, every one, by the layer tests (tests/test_layers.py).
+# The pool of the drawn stack has one structure per registered kind, that kind first, and the (output, loss)
+# pairs in turn, so that every kind is in some network whatever the registry holds.
+POOL = 4
+STACK_BATCHES = ((3,), (5,), (1,), ())  # N = 1 and one example share a compilation
+
+
+@functools.cache
+def pool(family: str) -> tuple:
+    """The structures of a stack family: (layers, input shape, output, loss) each."""
+    f = FAMILIES[family]
+    if f.stack is stacks.sequential:
+        pairs = list(OUTPUTS)
+        return tuple(stacks.sequential(seeded(i), kind, pairs[i % len(pairs)]) for i, kind in enumerate(reference.LAYERS))
+    return tuple(f.stack(seeded(i)) for i in range(POOL))
+
+
+def _stacked(f, pick, l2=0.0, reduction="mean", structure=None):
+    layers, shape, output, loss = structure or f.stack(pick)
     return reference.sequential(layers, shape, output, loss, l2=l2, reduction=reduction)
+
+
+def pooled_networks(family: str) -> list[reference.Network]:
+    """The networks of a stack family's pool (none for a dense family): which options its draws can take."""
+    f = FAMILIES[family]
+    if f.stack is None:
+        return []
+    return [_stacked(f, None, structure=structure) for structure in pool(family)]
 
 
 def example_network(family: str) -> reference.Network:
@@ -183,8 +218,10 @@ def networks(draw, family, square=False):
     """A network of the family with drawn layout, reduction and sizes; all sizes equal when `square`."""
     f = FAMILIES[family]
     if f.stack is not None:
+        structure = pool(family)[draw(choice(tuple(range(len(pool(family))))))]
         reduction = draw(choice(REDUCTIONS))
-        return _stacked(f, picker(draw), draw(L2_STRENGTHS) if draw(BOOLEANS) else 0.0, reduction)
+        # always with an L2 penalty, of a drawn strength: with and without, each structure would compile twice
+        return _stacked(f, None, draw(L2_STRENGTHS), reduction, structure)
     hidden = f.hidden if f.hidden is not None else tuple(
         draw(_hidden_kinds()))
     output, loss = (f.output, f.loss) if f.output else draw(choice(tuple(OUTPUTS)))
@@ -216,7 +253,10 @@ def cases(draw, family, dtype, square=False):
     """A random network of the family (layout, reduction, sizes...), random params, inputs and targets,
     with every layer's input in its declared domain."""
     net = draw(networks(family, square))
-    batch = draw(batch_shapes(net.min_batch))
+    if FAMILIES[family].stack is not None:
+        batch = draw(choice(STACK_BATCHES[:2] if net.min_batch > 1 else STACK_BATCHES))
+    else:
+        batch = draw(batch_shapes(net.min_batch))
     forms, _ = target_forms(net.loss_layer)
     form = draw(choice(forms))
     case = fill_case(net, batch, form, draw(fills()), np.dtype(dtype), family)

@@ -27,7 +27,8 @@ def test_layer_backward_matches_vjp(kind, dtype, checker, data):
     out, cache = layer.forward(params, x)
     dx, grads = layer.backward(cache, dy)
     step, inputs = Step.of(layer), {"x": x, **params}
-    theirs = {"output": load(checker).value(step, inputs), **load(checker).vjp(step, inputs, dy)}
+    output, pulled = load(checker).value_and_vjp(step, inputs, dy)
+    theirs = {"output": output, **pulled}
     context = f"layer {kind} {layer.options} {np.dtype(dtype)} vs {checker} (x {x.shape})"
     assert_agree(context, f"layer {kind}", checker, dtype, {"output": out, "x": dx, **grads}, theirs,
                  spread=once(lambda: layer_spread(layer, inputs, dy)))
