@@ -52,7 +52,8 @@ def text(result: verify.Result, checker: str) -> list[str]:
         return lines + [f"  note: {note}" for note in result.notes]
     lines += [f"  {run}" for run in result.runs]
     if result.example:
-        lines += ["", "The smallest failing call found (values shortened while it fails):"]
+        lines += ["", "The smallest failing call found (values shortened while it fails):" if result.shortened else
+                  "The smallest failing call found:"]
         lines += [f"  {line}" for line in result.example]
     lines += ["", "What is wrong there:", *(f"  {line}" for line in result.wrong)]
     if result.skipped:
@@ -72,7 +73,9 @@ def _parser():
     parser = argparse.ArgumentParser(prog="python -m frameworks.check", description=__doc__.split("\n\n")[0],
                                      epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("target", metavar="FILE.py:NAME", help="the function or class to check; a pattern with * checks a class")
-    parser.add_argument("--preset", choices=list(presets.PRESETS), help="an assignment's calling convention")
+    parser.add_argument("--preset", choices=[*presets.PRESETS, "cs231n-layers"],
+                        help="an assignment's calling convention (cs231n-layers: a layer's forward and backward, "
+                             "FILE.py:conv_backward_naive say)")
     parser.add_argument("--network", choices=["mlp", *presets.reference.NETWORKS],
                         help="or: a network reference.mlp builds, called as f(params, x, y)")
     parser.add_argument("--sizes", help="D,H,...,K (a preset has its own default)")
@@ -163,6 +166,8 @@ def main(argv=None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
+        if args.preset == "cs231n-layers":
+            return _layers(args, parser)
         preset_list, described = configure(args)
         reason = frameworks.unavailable_reason(args.checker)
         if reason:
@@ -179,6 +184,20 @@ def main(argv=None) -> int:
             raise ValueError(result.wrong[0].removeprefix("usage: "))
     except (TypeError, ValueError) as err:
         parser.error(str(err))
+    emit(result, args)
+    return 0 if result.verdict == "PASS" else 1
+
+
+def _layers(args, parser) -> int:
+    """--preset cs231n-layers: one layer function of a CS231n layers.py, in this process (frameworks.layer_check)."""
+    from frameworks import layer_check
+
+    given = _given(args, [*NETWORK_ONLY, *MLP_ONLY, "reg", "sizes", "report"])
+    if given:
+        raise ValueError(f"{', '.join(given)} do not apply to --preset cs231n-layers")
+    result = layer_check.check(args.target, args.checker, args.examples, args.timeout)
+    if result.verdict == "ERROR" and result.wrong and result.wrong[0].startswith("usage: "):
+        parser.error(result.wrong[0].removeprefix("usage: "))
     emit(result, args)
     return 0 if result.verdict == "PASS" else 1
 

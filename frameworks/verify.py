@@ -58,6 +58,7 @@ class Result:
     skipped: list = field(default_factory=list)
     runs: list = field(default_factory=list)  # what was checked, one line per run
     explain: str = ""  # the command that prints every formula and shape of the network checked
+    shortened: bool = True  # whether the example's values were shortened while it fails
 
     def json(self) -> dict:
         return asdict(self)

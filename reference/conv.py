@@ -124,10 +124,10 @@ class Conv2D(Layer):
             (f"{b}[n, f, i, j] = Σ_c,p,q {at} {W}[f, c, p, q] + {bias}[f]    ({a}p: {a} with {ph}, {pw} rows, columns of "
              f"zeros around; stride {sh}, {sw})",),
             (f"d{W}[f, c, p, q] = Σ_n,i,j g_{b}[n, f, i, j] {at}", f"d{bias}[f] = Σ_n,i,j g_{b}[n, f, i, j]",
-             f"g_{a}p[n, c, {_times(sh, 'i')} + p, {_times(sw, 'j')} + q] += Σ_f g_{b}[n, f, i, j] {W}[f, c, p, q], for every window (i, j) and "
-             f"offset (p, q); g_{a} = g_{a}p without its padding"),
-            (f"∂{b}[n, f, i, j]/∂{a}[n, c, u, v] = {W}[f, c, u + {ph} − {_times(sh, 'i')}, v + {pw} − {_times(sw, 'j')}] where that offset lies in "
-             f"the kernel, else 0: each output sees only its window; examples do not mix",))
+             f"g_{a}p[n, c, {_times(sh, 'i')} + p, {_times(sw, 'j')} + q] += Σ_f g_{b}[n, f, i, j] {W}[f, c, p, q], "
+             f"for every window (i, j) and offset (p, q); g_{a} = g_{a}p without its padding"),
+            (f"∂{b}[n, f, i, j]/∂{a}[n, c, u, v] = {W}[f, c, u + {ph} − {_times(sh, 'i')}, v + {pw} − {_times(sw, 'j')}] "
+             f"where that offset lies in the kernel, else 0: each output sees only its window; examples do not mix",))
 
     @classmethod
     def sample(cls, pick, shape=None):
@@ -216,7 +216,8 @@ class MaxPool2D(_Pool):
         (kh, kw), (sh, sw) = self.kernel, self.stride
         window = f"{a}[n, c, {_times(sh, 'i')} + p, {_times(sw, 'j')} + q]"
         return Text((f"{b}[n, c, i, j] = max over p < {kh}, q < {kw} of {window}    (stride {sh}, {sw})",),
-                    (f"g_{a}[n, c, {_times(sh, 'i')} + p*, {_times(sw, 'j')} + q*] += g_{b}[n, c, i, j] at each window's argmax (p*, q*) only",),
+                    (f"g_{a}[n, c, {_times(sh, 'i')} + p*, {_times(sw, 'j')} + q*] += g_{b}[n, c, i, j] at each "
+                     f"window's argmax (p*, q*) only",),
                     (f"∂{b}[n, c, i, j]/∂{a} is 1 at its window's maximum and 0 elsewhere: one 1 per row"
                      + (", and where windows overlap one input can win several" if (sh, sw) != (kh, kw) else ""),))
 

@@ -183,7 +183,7 @@ def explain_layers(net) -> str:
     out = [repr(net), "",
            f"A batch of N examples, x {batch(net.input_shape)}. s = {s} ({net.reduction} over the batch). "
            "⊙ is the elementwise product;", "g_h = dC/dh has the shape of h.", "", "Forward"]
-    for k, ((layer, keys), text) in enumerate(zip(net.layers, texts, strict=True)):
+    for k, ((_, keys), text) in enumerate(zip(net.layers, texts, strict=True)):
         out.append(f"  {text.forward[0]}")
         out.append(f"      {names[k]} {batch(shapes[k])}{params(keys)} -> {names[k + 1]} {batch(shapes[k + 1])}")
         out += [f"  {line}" for line in text.forward[1:]]
@@ -198,7 +198,7 @@ def explain_layers(net) -> str:
     for penalty, keys in net.penalties:
         out += [f"  {line}" for line in penalty.explain(list(keys)).backward]
     out += ["", "The explicit-Jacobian view (reference/jacobian.py builds each of these arrays)"]
-    for k, text in enumerate(texts):
+    for text in texts:
         out += [f"  {line}" for line in text.jacobian]
     out += [f"  {line}" for line in loss.jacobian]
     out.append("  The chain rule multiplies these from the loss backwards; each backward above applies one without "

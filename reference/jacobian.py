@@ -75,7 +75,7 @@ def loss_jacobians(loss, z, y, scale: float):
         return {"z": scale * dbce @ dsigmoid, "dŷ/dz": dsigmoid, "dC/dŷ": scale * dbce}
     if isinstance(loss, MSE):
         return {"z": scale * (z - y)}
-    value, cache = loss.forward(z[None], y[None])  # a loss with no written-out pieces: its gradient, by its backward
+    _, cache = loss.forward(z[None], y[None])  # a loss with no written-out pieces: its gradient, by its backward
     return {"z": loss.backward(cache, 1.0)[0][0]}
 
 

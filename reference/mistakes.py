@@ -119,7 +119,7 @@ class SoftmaxWithoutSubtractingY(SoftmaxCrossEntropy):
 
 class BatchNormWithoutMeanTerms(BatchNorm):
     def backward(self, cache, dy):
-        xhat, inv, gamma = cache
+        _, inv, gamma = cache
         _, grads = super().backward(cache, dy)
         return dy * gamma * inv, grads  # μ and σ² treated as constants: the two sums of the mean terms left out
 
@@ -144,7 +144,7 @@ class LayerNormOverTheBatch(LayerNorm):
 
 class ConvBackwardIgnoringStride(Conv2D):
     def backward(self, cache, dy):
-        shape, padded, cols, W = cache
+        shape, padded, _, W = cache
         _, grads = super().backward(cache, dy)
         dxp = np.zeros(padded, dtype=dy.dtype)
         for p, q, _ in offsets(self.kernel, self.stride, dy.shape[2:]):  # windows taken 1 apart, whatever the stride
@@ -162,7 +162,7 @@ class ConvBackwardCroppingPaddingWrong(Conv2D):
 
 
 def _padded_gradient(conv, cache, dy):
-    shape, padded, cols, W = cache
+    _, padded, _, W = cache
     dxp = np.zeros(padded, dtype=dy.dtype)
     for p, q, (rows, columns) in offsets(conv.kernel, conv.stride, dy.shape[2:]):
         dxp[:, :, rows, columns] += np.einsum("nfhw,fc->nchw", dy, W[:, :, p, q])
@@ -272,6 +272,12 @@ def _swap(obj, target, broken):
     swapped = copy.copy(obj)
     swapped.__class__ = cls
     return swapped
+
+
+def variant(part, name: str):
+    """The known-wrong variant `name` of one layer or loss (the part itself where the mistake is not about it)."""
+    _, target, broken = MISTAKES[name]
+    return _swap(part, target, broken)
 
 
 def places(net: Network, name: str) -> list[int]:

@@ -154,7 +154,7 @@ FAMILIES = {
 
 def first(name, options):
     """The pick of an example network: the first option of each choice."""
-    return tuple(options)[0]
+    return next(iter(options))
 
 
 def seeded(seed):

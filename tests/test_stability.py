@@ -26,7 +26,8 @@ def extreme_case(pair, dtype, sign):
         "b2": np.array([0.1, 0.1, -1e4 * sign, 1.0], dtype),  # no output exactly at a kink
     }
     x = np.ones((2, 2), dtype)
-    y = {"cross_entropy": np.array([1, 3]), "svm": np.array([0, 2]), "binary_cross_entropy": np.array([[1, 0, 1, 0], [0, 0, 1, 1]], dtype),
+    y = {"cross_entropy": np.array([1, 3]), "svm": np.array([0, 2]),
+         "binary_cross_entropy": np.array([[1, 0, 1, 0], [0, 0, 1, 1]], dtype),
          "mse": np.full((2, 4), 0.5, dtype)}[loss]
     return net, params, x, y
 

@@ -1,0 +1,272 @@
+"""`python -m frameworks.check layers.py:batchnorm_backward --preset cs231n-layers`: a layer's forward and
+backward as a CS231n student writes them, checked at many drawn configurations.
+
+For each configuration (frameworks.layer_functions), the student's forward is called as the
+assignment calls it, then the backward with the forward's cache and a random upstream gradient;
+the forward's output and every gradient are judged against the checker's (agreement), so a wrong
+forward fails even where its backward matches it. Failures are narrowed down to the features all
+failing configurations share ("only where padding > 0"), and named where a known-wrong variant of
+the layer (reference.mistakes) gives the student's values. Dropout's mask is the student's own, read
+off its cache; the fraction of units it keeps tells whether p is the keep probability (the course
+since 2018) or the drop probability (2017), and a forward that keeps neither is a named mistake.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import frameworks
+import reference
+from agreement import compare, layer_spread
+from agreement.points import literal, uniform
+from frameworks.layer_functions import FUNCTIONS
+from frameworks.submission import Crash, UsageError, call, load
+from frameworks.verify import Result
+from reference import mistakes
+from reference.network import Step
+
+MASK_SLACK = 0.12  # how far the fraction kept may stray from p: 400+ units keep within ±0.05 of it
+
+
+def _seeded(rng):
+    return lambda name, options: tuple(options)[rng.integers(len(tuple(options)))]
+
+
+def _inputs(config, rng):
+    """x in the first layer's domain, the params, and dout (or the integer labels of a loss)."""
+    if config.classes:
+        loss_x = uniform(rng, np.float64, config.shape)
+        return loss_x, {}, rng.integers(0, config.classes, size=config.shape[0])
+    x = config.layers[0].domain.into(uniform(rng, np.float64, config.shape)) if config.layers else None
+    params = {name: uniform(rng, np.float64, config.layers[i].param_shapes[local])
+              for name, (i, local) in config.params.items()}
+    return x, params, None
+
+
+def _own(config, params, i):
+    return {local: params[name] for name, (j, local) in config.params.items() if j == i}
+
+
+def truth(module, config, x, params, dout):
+    """The checker's output and gradients, through each reference step of the configuration in turn."""
+    values, h = [], x
+    for i, layer in enumerate(config.layers):
+        values.append(h)
+        h = module.value(Step.of(layer), {"x": h, **_own(config, params, i)})
+    if dout is None:
+        return h, None
+    grads, g = {}, dout
+    for i in range(len(config.layers) - 1, -1, -1):
+        _, pulled = module.value_and_vjp(Step.of(config.layers[i]), {"x": values[i], **_own(config, params, i)}, g)
+        g = pulled.pop("x")
+        grads.update({name: pulled[local] for name, (j, local) in config.params.items() if j == i})
+    return h, {"x": g, **grads}
+
+
+def _arrays(value, shape):
+    """Every array of `shape` in a cache (tuples, lists, dicts, nested)."""
+    if isinstance(value, np.ndarray):
+        return [value] if value.shape == shape else []
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return [a for v in value for a in _arrays(v, shape)]
+    return []
+
+
+def dropout_keep(p, cache, shape):
+    """(the keep probability the student's forward uses, its mask, a mistake or None), read off its cache."""
+    masks = _arrays(cache, shape)
+    if not masks:
+        return None, None, f"dropout_forward's cache holds no array of x's shape {shape}: no mask to read"
+    kept = masks[-1] != 0
+    fraction = float(kept.mean())
+    for keep, meaning in ((p, "keep"), (1 - p, "drop")):
+        if abs(fraction - keep) <= MASK_SLACK and abs(fraction - keep) < abs(fraction - (1 - keep)):
+            return (keep, meaning), kept, None
+    return None, kept, (f"dropout_forward keeps {fraction:.0%} of the units with p = {p}: neither p (p the keep "
+                        f"probability) nor 1 − p (p the drop probability)")
+
+
+def _student(target, forward, name, config, x, params, dout, y, timeout):
+    """The student's (output, {quantity: gradient}, cache) at one configuration; a Crash propagates."""
+    spec = FUNCTIONS[name]
+    if spec.forward is None:
+        loss, dx = call(target, target.obj, {"x": x.copy(), "y": y.copy()}, timeout)[0]
+        return loss, {"x": dx}, None
+    extra = [dict(config.extra)] if config.extra else []
+    arguments = {"x": x.copy(), **{k: v.copy() for k, v in params.items()}}
+    (out, cache), _ = call(forward, forward.obj, {**arguments, **({"param": extra[0]} if extra else {})}, timeout)
+    grads, _ = call(target, target.obj, {"dout": dout.copy(), "cache": cache}, timeout)
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    if len(grads) != len(spec.returns):
+        raise Crash(f"returned {len(grads)} value(s) where ({', '.join('d' + r for r in spec.returns)}) belong")
+    return out, dict(zip(spec.returns, grads, strict=True)), cache
+
+
+def _named(config, x, params, dout, wrong, ours):
+    """The known-wrong variants of the configuration's layer that give the student's wrong values here."""
+    found = []
+    layer = config.layers[-1] if config.layers else None
+    for mistake in mistakes.MISTAKES:
+        target = mistakes.MISTAKES[mistake][1]
+        if layer is None or not isinstance(layer, target) or target is mistakes.Network:
+            continue
+        broken = mistakes.variant(layer, mistake)
+        h = x if len(config.layers) == 1 else config.layers[0].forward({}, x)[0]  # affine: the flattened x
+        inputs = {"x": h, **_own(config, params, len(config.layers) - 1)}
+        own = {local: inputs[local] for local in layer.param_shapes}
+        out, cache = broken.forward(own, inputs["x"])
+        dx, grads = broken.backward(cache, dout)
+        theirs = {"output": out, "dx": dx.reshape(np.shape(x)),
+                  **{_d(name): grads[local] for name, (_, local) in config.params.items()}}
+        if all(q in theirs and np.allclose(ours[q], theirs[q], rtol=1e-6, atol=1e-9) for q in wrong):
+            found.append(mistake)
+    return found
+
+
+def _condition(results) -> str:
+    """What every failing configuration has and some passing one lacks: 'only where padding > 0'."""
+    failing = [r for r in results if not r["ok"]]
+    passing = [r for r in results if r["ok"]]
+    if not failing or not passing:
+        return ""
+    shared = []
+    for (yes, no) in failing[0]["config"].features:
+        for value, text in ((True, yes), (False, no)):
+            if all(r["config"].features.get((yes, no)) == value for r in failing) and \
+                    any(r["config"].features.get((yes, no)) != value for r in passing):
+                shared.append(text)
+    return f"only where {' and '.join(shared)}" if shared else ""
+
+
+def _example(name, config, x, params, dout, y) -> list[str]:
+    spec = FUNCTIONS[name]
+    lines = [f"x = {literal(x, True)}", *(f"{k} = {literal(v, True)}" for k, v in params.items())]
+    if spec.forward is None:
+        return [*lines, f"y = {literal(y, True)}", f"loss, dx = {name}(x, y)"]
+    extra = f", {config.extra!r}" if config.extra else ""
+    return [*lines, f"out, cache = {spec.forward}(x{''.join(', ' + k for k in params)}{extra})",
+            f"dout = {literal(dout, True)}",
+            f"{', '.join('d' + r for r in spec.returns)} = {name}(dout, cache)"]
+
+
+def check(target_text, checker="torch", examples=60, timeout=10.0) -> Result:
+    """The verdict on one layer function of the file, against the checker."""
+    path, _, name = target_text.rpartition(":")
+    described = f"{target_text} as CS231n calls it"
+    if name not in FUNCTIONS:
+        return Result("ERROR", described, wrong=[f"usage: --preset cs231n-layers checks {', '.join(FUNCTIONS)}; "
+                                                 f"got {name!r}"])
+    spec, module = FUNCTIONS[name], frameworks.load(checker)
+    try:
+        target = load(target_text, timeout)
+        forward = load(f"{path}:{spec.forward}", timeout) if spec.forward else None
+    except UsageError as err:
+        return Result("ERROR", described, wrong=[f"usage: {err}"])
+    except Crash as crash:
+        return Result("ERROR", described, wrong=[f"your code {crash}"])
+    rng = np.random.default_rng(0)
+    results, conventions = [], {}
+    for _ in range(examples):
+        outcome = _one(name, spec.draw(_seeded(rng)), rng, module, target, forward, checker, timeout, conventions)
+        if isinstance(outcome, Result):  # the code crashed, or its dropout keeps neither p nor 1 − p
+            outcome.described, outcome.runs = described, [f"{len(results) + 1} configurations"]
+            return outcome
+        results.append(outcome)
+    return _result(name, described, results, conventions)
+
+
+def _one(name, config, rng, module, target, forward, checker, timeout, conventions):
+    """The verdicts at one configuration ({"ok", "wrong", "messages", ...}), or a failing Result."""
+    spec = FUNCTIONS[name]
+    x, params, y = _inputs(config, rng)
+    loss_layer, named, spread = spec.loss("mean") if spec.loss else None, None, None
+    if loss_layer is not None:
+        while loss_layer.domain is not None and not loss_layer.domain.inside(x, np.eye(config.classes)[y]):
+            x = uniform(rng, np.float64, config.shape)
+    dout = uniform(rng, np.float64, truth(module, config, x, params, None)[0].shape) if config.layers else None
+    try:
+        ours_out, ours, cache = _student(target, forward, name, config, x, params, dout, y, timeout)
+    except Crash as crash:
+        return Result("FAIL", "", wrong=[f"your code {crash}"], example=_example(name, config, x, params, dout, y))
+    if loss_layer is not None:
+        right_out, right = module.value_and_vjp(Step.of(loss_layer), {"x": x}, 1.0, y)
+        right = {"x": right["x"]}
+
+        def spread():
+            return layer_spread(loss_layer, {"x": x}, 1.0, np.eye(config.classes)[y])
+    elif name == "dropout_backward":
+        keep, kept, mistake = dropout_keep(config.extra["p"], cache, x.shape)
+        if mistake:
+            return Result("FAIL", "", wrong=[mistake], diagnoses=[mistake], example=_example(name, config, x, params, dout, y))
+        conventions["p"] = (f"is the {keep[1]} probability (your forward keeps {kept.mean():.0%} of the units "
+                            f"at p = {config.extra['p']})")
+        # no framework op takes a mask it is given: the truth of y = x ⊙ kept / keep is written out
+        right_out, right = x * kept / keep[0], {"x": dout * kept / keep[0]}
+        if np.allclose(ours["x"], dout * kept) and not np.allclose(ours["x"], right["x"]):
+            named = ["dropout_without_rescale"]
+    else:
+        right_out, right = truth(module, config, x, params, dout)
+        if len(config.layers) == 1:
+            def spread():
+                return layer_spread(config.layers[0], {"x": x, **_own(config, params, 0)}, dout)
+    key = "loss" if loss_layer is not None else "output"
+    ours = {key: ours_out, **{_d(k): v for k, v in ours.items() if k != "loss"}}
+    theirs = {key: right_out, **{_d(k): v for k, v in right.items()}}
+    verdicts = compare(ours, theirs, checker, np.float64, ours_name="yours",
+                       spread=(lambda: {_d(k): v for k, v in spread().items()}) if spread else None)
+    wrong = [q for q, v in verdicts.items() if not v.ok]
+    return {"config": config, "ok": not wrong, "wrong": wrong, "messages": [verdicts[q].message for q in wrong],
+            "point": (x, params, dout, y), "ours": ours, "named": named}
+
+
+def _size(result):
+    x, params, _, _ = result["point"]
+    return x.size + sum(v.size for v in params.values())
+
+
+def _result(name, described, results, conventions) -> Result:
+    spec = FUNCTIONS[name]
+    quantities = ["loss" if spec.forward is None else "output", *(f"d{r}" if r != "loss" else "" for r in spec.returns)]
+    checked = [q for q in quantities if q]
+    failing = [r for r in results if not r["ok"]]
+    runs = [f"{len(results)} configurations drawn (frameworks.layer_functions), one point each"]
+    if not failing:
+        return Result("PASS", described, conventions=conventions, checked=checked, runs=runs)
+    first = min(failing, key=_size)
+    x, params, dout, y = first["point"]
+    wrong = set().union(*(r["wrong"] for r in failing))
+    right = [q for q in ("output", "loss", *map(_d, spec.returns)) if q in first["ours"] and q not in wrong]
+    condition = _condition(results)
+    where = (f"{len(failing)} of {len(results)} configurations fail" + (f", {condition}" if condition else "") +
+             f"; wrong: {', '.join(sorted(wrong))}" + (f"; right: {', '.join(right)}" if right else ""))
+    named = []
+    if all(r["named"] for r in failing):
+        named = failing[0]["named"]
+    elif first["config"].layers:
+        named = _named(first["config"], x, params, dout, first["wrong"], first["ours"])
+        named = [m for m in named if all(m in _named(r["config"], *r["point"][:3], r["wrong"], r["ours"])
+                                         for r in failing[:5])]
+    diagnoses = [f"{mistakes.MISTAKES[m][0]} ({m}): your values equal that variant's at every failing configuration "
+                 f"looked at" for m in named]
+    return Result("FAIL", described, wrong=first["messages"], where=where, diagnoses=diagnoses,
+                  conventions=conventions, example=_example(name, first["config"], x, params, dout, y),
+                  checked=checked, runs=runs, explain=_explain(first["config"]), shortened=False)
+
+
+def _d(q):
+    """The student's name of a gradient: dx, dw, dgamma; the output and the loss as they are."""
+    return q if q in ("output", "loss") else f"d{q}"
+
+
+def _explain(config) -> str:
+    """The command that prints the layer's formulas, in a network of it and a Dense to 2 scores."""
+    if not config.layers:
+        return ""
+    shape = tuple(config.shape[1:])
+    for layer in config.layers:
+        shape = layer.output_shape(shape)
+    layers = [*config.layers, *([reference.Flatten()] if len(shape) > 1 else []), reference.Dense(int(np.prod(shape)), 2)]
+    text = ", ".join(repr(layer).removeprefix("reference.") for layer in layers)
+    return f'python -m reference explain sequential --input-shape {",".join(map(str, config.shape[1:]))} --layers "{text}"'

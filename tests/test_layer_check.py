@@ -1,0 +1,90 @@
+"""`python -m frameworks.check FILE.py:NAME --preset cs231n-layers`: CS231n's layer functions, as the
+assignment calls them, with the verdict, the configurations a failure needs, and the mistake named."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from frameworks import layer_check
+from frameworks.layer_functions import FUNCTIONS
+
+STUDENTS = Path(__file__).parent / "students" / "layers"
+CHECKER = "torch"
+EXAMPLES = 40
+
+
+@pytest.fixture(autouse=True)
+def _torch():
+    pytest.importorskip("torch")
+
+
+def check(file, name, examples=EXAMPLES):
+    return layer_check.check(f"{STUDENTS / file}:{name}", CHECKER, examples)
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_every_correct_layer_function_passes(name):
+    result = check("good.py", name)
+    assert result.verdict == "PASS", result
+
+
+# file, function, the mistake named, the configurations it fails at (or None: at all of them), right, wrong
+MISTAKES = [
+    ("bn_no_mean_terms.py", "batchnorm_backward", "batchnorm_without_mean_terms", None, "output, dgamma, dbeta", "dx"),
+    ("conv_stride.py", "conv_backward_naive", "conv_backward_ignores_stride", "only where stride > 1", "output, dw, db",
+     "dx"),
+    ("conv_crop.py", "conv_backward_naive", "conv_backward_crops_padding_wrong", "only where padding > 0",
+     "output, dw, db", "dx"),
+    ("pool_window.py", "max_pool_backward_naive", "maxpool_gradient_to_whole_window", None, "output", "dx"),
+    ("dropout_no_rescale.py", "dropout_backward", "dropout_without_rescale", None, "output", "dx"),
+]
+
+
+@pytest.mark.parametrize(("file", "name", "mistake", "condition", "right", "wrong"), MISTAKES,
+                         ids=[m[0] for m in MISTAKES])
+def test_a_classic_mistake_fails_where_it_shows_and_is_named(file, name, mistake, condition, right, wrong):
+    result = check(file, name)
+    assert result.verdict == "FAIL", result
+    assert f"({mistake})" in " ".join(result.diagnoses), result.diagnoses
+    assert f"wrong: {wrong}; right: {right}" in result.where, result.where
+    if condition:
+        assert condition in result.where, result.where
+    assert result.example[-1].startswith(f"{', '.join('d' + r for r in FUNCTIONS[name].returns)} = {name}(dout, cache)")
+
+
+def test_a_wrong_forward_fails_even_where_its_backward_matches_it():
+    result = check("leaky_forward.py", "relu_backward")
+    assert result.verdict == "FAIL" and "wrong: output; right: dx" in result.where, result
+    assert result.wrong[0].startswith("output disagrees"), result.wrong
+
+
+def test_dropout_reads_which_p_the_forward_means_off_its_mask():
+    keep, drop = check("good.py", "dropout_backward"), check("dropout_2017.py", "dropout_backward")
+    assert keep.verdict == drop.verdict == "PASS", (keep, drop)
+    assert keep.conventions["p"].startswith("is the keep probability"), keep.conventions
+    assert drop.conventions["p"].startswith("is the drop probability"), drop.conventions
+
+
+def test_a_dropout_forward_that_keeps_neither_p_nor_1_minus_p_is_named():
+    result = check("dropout_keeps_all.py", "dropout_backward")
+    assert result.verdict == "FAIL", result
+    assert "keeps 100% of the units" in result.diagnoses[0] and "neither p" in result.diagnoses[0], result.diagnoses
+
+
+def test_code_that_raises_gets_a_verdict_naming_its_own_line():
+    result = check("crash.py", "relu_backward")
+    assert result.verdict == "FAIL", result
+    assert "raised" in result.wrong[0] and "crash.py, line" in result.wrong[0], result.wrong
+
+
+def test_the_command_line_json_and_usage():
+    command = [sys.executable, "-m", "frameworks.check", "--preset", "cs231n-layers", "--examples", "20"]
+    out = subprocess.run([*command, f"{STUDENTS / 'conv_stride.py'}:conv_backward_naive", "--json"],
+                         capture_output=True, text=True)
+    data = json.loads(out.stdout)
+    assert out.returncode == 1 and data["verdict"] == "FAIL" and data["preset"] == "cs231n-layers", out.stdout
+    bad = subprocess.run([*command, f"{STUDENTS / 'good.py'}:conv_backward"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "cs231n-layers checks affine_backward" in bad.stderr, bad.stderr
