@@ -86,3 +86,18 @@ def test_the_check_tools_output_in_the_readme_is_real(argv, quoted):
     with contextlib.redirect_stdout(out):
         check.main(argv)
     assert out.getvalue().rstrip("\n") == quoted, f"README.md: `{shlex.join(argv)}` now prints\n{out.getvalue()}"
+
+
+def _add_a_layer_blocks():
+    """The code blocks of the README's "A layer with parameters" example, with the file each is quoted from."""
+    section = README.read_text().split("### A layer with parameters and an image shape", 1)[1].split("\n## ", 1)[0]
+    yield "reference/conv.py", section.split("```python", 1)[1].split("```", 1)[0]
+    for file in ("frameworks/torch_autograd.py", "frameworks/jax_grad.py", "frameworks/oracle.py"):
+        yield file, section.split(f"**`{file}`**: `", 1)[1].split("`", 1)[0]
+
+
+@pytest.mark.parametrize(("file", "block"), list(_add_a_layer_blocks()), ids=lambda v: v if "/" in str(v) else "")
+def test_the_add_a_layer_example_quotes_the_real_code(file, block):
+    source = {line.strip() for line in (DOCS.parent / file).read_text().splitlines()}
+    missing = [line for line in block.splitlines() if line.strip() and line.strip() not in source]
+    assert not missing, f"README.md quotes lines that {file} no longer has: {missing}"
