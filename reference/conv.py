@@ -103,16 +103,16 @@ class Conv2D(Layer):
         W, b = params["W"], params["b"]
         (ph, pw) = self.padding
         xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-        cols = windows(xp, self.kernel, self.stride)
-        y = np.einsum("nchwpq,fcpq->nfhw", cols, W, optimize=True) + b[:, None, None]
+        cols = windows(xp, self.kernel, self.stride)  # (N, C, H′, W′, KH, KW)
+        y = np.tensordot(cols, W, axes=([1, 4, 5], [1, 2, 3])).transpose(0, 3, 1, 2) + b[:, None, None]
         return y, (x.shape, xp.shape, cols, W)
 
     def backward(self, cache, dy):
         shape, padded, cols, W = cache
-        dW = np.einsum("nfhw,nchwpq->fcpq", dy, cols, optimize=True)
+        dW = np.tensordot(dy, cols, axes=([0, 2, 3], [0, 2, 3]))  # Σ_n,i,j δ[n, f, i, j] cols[n, c, i, j, p, q]
         dxp = np.zeros(padded, dtype=dy.dtype)
         for p, q, (rows, columns) in offsets(self.kernel, self.stride, dy.shape[2:]):
-            dxp[:, :, rows, columns] += np.einsum("nfhw,fc->nchw", dy, W[:, :, p, q], optimize=True)
+            dxp[:, :, rows, columns] += np.tensordot(dy, W[:, :, p, q], axes=([1], [0])).transpose(0, 3, 1, 2)
         (ph, pw) = self.padding
         return dxp[:, :, ph:ph + shape[2], pw:pw + shape[3]], {"W": dW, "b": dy.sum(axis=(0, 2, 3))}
 

@@ -148,7 +148,7 @@ class ConvBackwardIgnoringStride(Conv2D):
         _, grads = super().backward(cache, dy)
         dxp = np.zeros(padded, dtype=dy.dtype)
         for p, q, _ in offsets(self.kernel, self.stride, dy.shape[2:]):  # windows taken 1 apart, whatever the stride
-            dxp[:, :, p:p + dy.shape[2], q:q + dy.shape[3]] += np.einsum("nfhw,fc->nchw", dy, W[:, :, p, q])
+            dxp[:, :, p:p + dy.shape[2], q:q + dy.shape[3]] += np.tensordot(dy, W[:, :, p, q], axes=([1], [0])).transpose(0, 3, 1, 2)
         (ph, pw) = self.padding
         return dxp[:, :, ph:ph + shape[2], pw:pw + shape[3]], grads
 
@@ -165,7 +165,7 @@ def _padded_gradient(conv, cache, dy):
     _, padded, _, W = cache
     dxp = np.zeros(padded, dtype=dy.dtype)
     for p, q, (rows, columns) in offsets(conv.kernel, conv.stride, dy.shape[2:]):
-        dxp[:, :, rows, columns] += np.einsum("nfhw,fc->nchw", dy, W[:, :, p, q])
+        dxp[:, :, rows, columns] += np.tensordot(dy, W[:, :, p, q], axes=([1], [0])).transpose(0, 3, 1, 2)
     return dxp
 
 
