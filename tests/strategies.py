@@ -163,15 +163,17 @@ def seeded(seed):
     return lambda name, options: tuple(options)[rng.integers(len(tuple(options)))]
 
 
-# A stack family is drawn from a pool of structures, each built from a seed, with N from STACK_BATCHES:
-# JAX compiles a network anew for each structure, batch size and dtype (0.33 s for a small convnet here,
-# against 0.1 ms a call), and no padding makes convolutions or batch statistics share one compilation.
-# Drawing every option freely made each example a compilation of its own: 433 s for the suite instead
-# of 150 s. The options of each layer are drawn freely, every one, by the layer tests (tests/test_layers.py).
-# The pool of the drawn stack has one structure per registered kind, that kind first, and the (output, loss)
-# pairs in turn, so that every kind is in some network whatever the registry holds.
+# A stack family is drawn from a pool of structures, each built from a seed with a batch of its own
+# (STACK_BATCHES in turn): JAX compiles a network anew for each structure, batch size and dtype (0.3 to
+# 0.5 s for a small convnet here, against 0.1 ms a call), and no padding makes convolutions or batch
+# statistics share one compilation. Drawing every option freely made each example a compilation of its
+# own: 433 s for the suite instead of 150 s; a pool of 4 structures with 3 batch sizes each still made
+# make verify 148 s against 48 s. Each example draws its weights, inputs, targets, reduction and L2
+# strength anew. The options of each layer are drawn freely, every one, by the layer tests
+# (tests/test_layers.py). The pool of the drawn stack has one structure per registered kind, that kind
+# first, and the (output, loss) pairs in turn, so that every kind is in some network whatever the registry holds.
 POOL = 4
-STACK_BATCHES = ((3,), (5,), (1,), ())  # N = 1 and one example share a compilation
+STACK_BATCHES = ((3,), (5,), (1,), ())  # N = 3, N = 5, N = 1, one example (for a network that takes one)
 
 
 @functools.cache
@@ -184,17 +186,24 @@ def pool(family: str) -> tuple:
     return tuple(f.stack(seeded(i)) for i in range(POOL))
 
 
+def pool_batch(family: str, index: int) -> tuple:
+    """The batch of the pool's structure `index`: STACK_BATCHES in turn, N ≥ 2 for batch statistics."""
+    batches = STACK_BATCHES if pooled_networks(family)[index].min_batch < 2 else STACK_BATCHES[:2]
+    return batches[index % len(batches)]
+
+
 def _stacked(f, pick, l2=0.0, reduction="mean", structure=None):
     layers, shape, output, loss = structure or f.stack(pick)
     return reference.sequential(layers, shape, output, loss, l2=l2, reduction=reduction)
 
 
-def pooled_networks(family: str) -> list[reference.Network]:
+@functools.cache
+def pooled_networks(family: str) -> tuple[reference.Network, ...]:
     """The networks of a stack family's pool (none for a dense family): which options its draws can take."""
     f = FAMILIES[family]
     if f.stack is None:
         return []
-    return [_stacked(f, None, structure=structure) for structure in pool(family)]
+    return tuple(_stacked(f, None, structure=structure) for structure in pool(family))
 
 
 def example_network(family: str) -> reference.Network:
@@ -218,10 +227,7 @@ def networks(draw, family, square=False):
     """A network of the family with drawn layout, reduction and sizes; all sizes equal when `square`."""
     f = FAMILIES[family]
     if f.stack is not None:
-        structure = pool(family)[draw(choice(tuple(range(len(pool(family))))))]
-        reduction = draw(choice(REDUCTIONS))
-        # always with an L2 penalty, of a drawn strength: with and without, each structure would compile twice
-        return _stacked(f, None, draw(L2_STRENGTHS), reduction, structure)
+        return draw(stack_networks(family))[1]
     hidden = f.hidden if f.hidden is not None else tuple(
         draw(_hidden_kinds()))
     output, loss = (f.output, f.loss) if f.output else draw(choice(tuple(OUTPUTS)))
@@ -240,6 +246,16 @@ def networks(draw, family, square=False):
     return reference.mlp(*sizes_, hidden=hidden, output=output, loss=loss, **options)
 
 
+@functools.cache
+@st.composite
+def stack_networks(draw, family):
+    """(the index in the pool, the network) of a stack family, with its reduction and L2 strength drawn."""
+    index = draw(choice(tuple(range(len(pool(family))))))
+    reduction = draw(choice(REDUCTIONS))
+    # always with an L2 penalty, of a drawn strength: with and without, each structure would compile twice
+    return index, _stacked(FAMILIES[family], None, draw(L2_STRENGTHS), reduction, pool(family)[index])
+
+
 def fill_case(net, batch, form, fill: Fill, dtype, family="", attempts=50):
     """The params, x and y of one case, from the fill's seed, with every layer's input in its declared
     domain (agreement.points.fill), or None after `attempts` tries."""
@@ -252,10 +268,11 @@ def fill_case(net, batch, form, fill: Fill, dtype, family="", attempts=50):
 def cases(draw, family, dtype, square=False):
     """A random network of the family (layout, reduction, sizes...), random params, inputs and targets,
     with every layer's input in its declared domain."""
-    net = draw(networks(family, square))
     if FAMILIES[family].stack is not None:
-        batch = draw(choice(STACK_BATCHES[:2] if net.min_batch > 1 else STACK_BATCHES))
+        index, net = draw(stack_networks(family))
+        batch = pool_batch(family, index)
     else:
+        net = draw(networks(family, square))
         batch = draw(batch_shapes(net.min_batch))
     forms, _ = target_forms(net.loss_layer)
     form = draw(choice(forms))
