@@ -192,7 +192,7 @@ def _layers(args, parser) -> int:
     """--preset cs231n-layers: one layer function of a CS231n layers.py, in this process (frameworks.layer_check)."""
     from frameworks import layer_check
 
-    given = _given(args, [*NETWORK_ONLY, *MLP_ONLY, "reg", "sizes", "report"])
+    given = _given(args, [*NETWORK_ONLY, *MLP_ONLY, "reg", "sizes", "report"]) + (["--gradescope"] if args.gradescope else [])
     if given:
         raise ValueError(f"{', '.join(given)} do not apply to --preset cs231n-layers")
     result = layer_check.check(args.target, args.checker, args.examples, args.timeout)

@@ -76,10 +76,12 @@ def _arrays(value, shape):
 
 def dropout_keep(p, cache, shape):
     """(the keep probability the student's forward uses, its mask, a mistake or None), read off its cache."""
-    masks = _arrays(cache, shape)
+    # a mask holds at most two values, 0 and 1 (or 1/p, a mask already scaled); x itself holds many
+    masks = [a for a in _arrays(cache, shape) if len(np.unique(a)) <= 2]
     if not masks:
-        return None, None, f"dropout_forward's cache holds no array of x's shape {shape}: no mask to read"
-    kept = masks[-1] != 0
+        return None, None, (f"dropout_forward's cache holds no mask: no array of x's shape {shape} with one value "
+                            f"for the kept units and 0 for the dropped ones")
+    kept = masks[0] != 0
     fraction = float(kept.mean())
     for keep, meaning in ((p, "keep"), (1 - p, "drop")):
         if abs(fraction - keep) <= MASK_SLACK and abs(fraction - keep) < abs(fraction - (1 - keep)):
@@ -92,11 +94,13 @@ def _student(target, forward, name, config, x, params, dout, y, timeout):
     """The student's (output, {quantity: gradient}, cache) at one configuration; a Crash propagates."""
     spec = FUNCTIONS[name]
     if spec.forward is None:
-        loss, dx = call(target, target.obj, {"x": x.copy(), "y": y.copy()}, timeout)[0]
+        returned = call(target, target.obj, {"x": x.copy(), "y": y.copy()}, timeout)[0]
+        loss, dx = _pair(returned, f"{name} returned", "(loss, dx)")
         return loss, {"x": dx}, None
     extra = [dict(config.extra)] if config.extra else []
     arguments = {"x": x.copy(), **{k: v.copy() for k, v in params.items()}}
-    (out, cache), _ = call(forward, forward.obj, {**arguments, **({"param": extra[0]} if extra else {})}, timeout)
+    returned, _ = call(forward, forward.obj, {**arguments, **({"param": extra[0]} if extra else {})}, timeout)
+    out, cache = _pair(returned, f"{spec.forward} returned", "(out, cache)")
     grads, _ = call(target, target.obj, {"dout": dout.copy(), "cache": cache}, timeout)
     grads = grads if isinstance(grads, tuple) else (grads,)
     if len(grads) != len(spec.returns):
@@ -104,22 +108,37 @@ def _student(target, forward, name, config, x, params, dout, y, timeout):
     return out, dict(zip(spec.returns, grads, strict=True)), cache
 
 
-def _named(config, x, params, dout, wrong, ours):
-    """The known-wrong variants of the configuration's layer that give the student's wrong values here."""
+def _pair(value, what, expected):
+    """The two values a CS231n function returns, or a Crash saying what it returned instead."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        got = f"{len(value)} values" if isinstance(value, (tuple, list)) else type(value).__name__
+        raise Crash(f"{what} {got} where {expected} belongs")
+    return value
+
+
+def _variant_values(part, mistake, config, x, params, dout, y):
+    """What the known-wrong variant of the configuration's layer (or loss) returns at the point."""
+    broken = mistakes.variant(part, mistake)
+    if config.classes:  # a loss, of the scores x and the labels y
+        value, cache = broken.forward(x, np.eye(config.classes)[y])
+        return {"loss": value, "dx": broken.backward(cache, 1.0)[0]}
+    h = x if len(config.layers) == 1 else config.layers[0].forward({}, x)[0]  # affine: the flattened x
+    own = _own(config, params, len(config.layers) - 1)
+    out, cache = broken.forward(own, h)
+    dx, grads = broken.backward(cache, dout)
+    return {"output": out, "dx": dx.reshape(np.shape(x)),
+            **{_d(name): grads[local] for name, (_, local) in config.params.items()}}
+
+
+def _named(result, loss=None):
+    """The known-wrong variants of the configuration's layer (or loss) that give the student's wrong values."""
+    config, (x, params, dout, y), wrong, ours = result["config"], result["point"], result["wrong"], result["ours"]
+    part = loss if config.classes else config.layers[-1]
     found = []
-    layer = config.layers[-1] if config.layers else None
-    for mistake in mistakes.MISTAKES:
-        target = mistakes.MISTAKES[mistake][1]
-        if layer is None or not isinstance(layer, target) or target is mistakes.Network:
+    for mistake, (_, target, _) in mistakes.MISTAKES.items():
+        if target is mistakes.Network or not isinstance(part, target):
             continue
-        broken = mistakes.variant(layer, mistake)
-        h = x if len(config.layers) == 1 else config.layers[0].forward({}, x)[0]  # affine: the flattened x
-        inputs = {"x": h, **_own(config, params, len(config.layers) - 1)}
-        own = {local: inputs[local] for local in layer.param_shapes}
-        out, cache = broken.forward(own, inputs["x"])
-        dx, grads = broken.backward(cache, dout)
-        theirs = {"output": out, "dx": dx.reshape(np.shape(x)),
-                  **{_d(name): grads[local] for name, (_, local) in config.params.items()}}
+        theirs = _variant_values(part, mistake, config, x, params, dout, y)
         if all(q in theirs and np.allclose(ours[q], theirs[q], rtol=1e-6, atol=1e-9) for q in wrong):
             found.append(mistake)
     return found
@@ -171,7 +190,9 @@ def check(target_text, checker="torch", examples=60, timeout=10.0) -> Result:
     for _ in range(examples):
         outcome = _one(name, spec.draw(_seeded(rng)), rng, module, target, forward, checker, timeout, conventions)
         if isinstance(outcome, Result):  # the code crashed, or its dropout keeps neither p nor 1 − p
-            outcome.described, outcome.runs = described, [f"{len(results) + 1} configurations"]
+            count = len(results) + 1
+            outcome.described, outcome.shortened = described, False
+            outcome.runs = [f"{count} configuration{'s' if count > 1 else ''} drawn, the last failed"]
             return outcome
         results.append(outcome)
     return _result(name, described, results, conventions)
@@ -209,8 +230,11 @@ def _one(name, config, rng, module, target, forward, checker, timeout, conventio
     else:
         right_out, right = truth(module, config, x, params, dout)
         if len(config.layers) == 1:
+            student = {local: name for name, (_, local) in config.params.items()}  # W -> w
+
             def spread():
-                return layer_spread(config.layers[0], {"x": x, **_own(config, params, 0)}, dout)
+                raw = layer_spread(config.layers[0], {"x": x, **_own(config, params, 0)}, dout)
+                return {student.get(k, k): v for k, v in raw.items()}
     key = "loss" if loss_layer is not None else "output"
     ours = {key: ours_out, **{_d(k): v for k, v in ours.items() if k != "loss"}}
     theirs = {key: right_out, **{_d(k): v for k, v in right.items()}}
@@ -228,7 +252,7 @@ def _size(result):
 
 def _result(name, described, results, conventions) -> Result:
     spec = FUNCTIONS[name]
-    quantities = ["loss" if spec.forward is None else "output", *(f"d{r}" if r != "loss" else "" for r in spec.returns)]
+    quantities = ["loss" if spec.forward is None else "output", *(_d(r) for r in spec.returns if r != "loss")]
     checked = [q for q in quantities if q]
     failing = [r for r in results if not r["ok"]]
     runs = [f"{len(results)} configurations drawn (frameworks.layer_functions), one point each"]
@@ -237,17 +261,15 @@ def _result(name, described, results, conventions) -> Result:
     first = min(failing, key=_size)
     x, params, dout, y = first["point"]
     wrong = set().union(*(r["wrong"] for r in failing))
-    right = [q for q in ("output", "loss", *map(_d, spec.returns)) if q in first["ours"] and q not in wrong]
+    right = [q for q in checked if q in first["ours"] and q not in wrong]
     condition = _condition(results)
     where = (f"{len(failing)} of {len(results)} configurations fail" + (f", {condition}" if condition else "") +
              f"; wrong: {', '.join(sorted(wrong))}" + (f"; right: {', '.join(right)}" if right else ""))
-    named = []
     if all(r["named"] for r in failing):
         named = failing[0]["named"]
-    elif first["config"].layers:
-        named = _named(first["config"], x, params, dout, first["wrong"], first["ours"])
-        named = [m for m in named if all(m in _named(r["config"], *r["point"][:3], r["wrong"], r["ours"])
-                                         for r in failing[:5])]
+    else:
+        loss = spec.loss("mean") if spec.loss else None
+        named = [m for m in _named(first, loss) if all(m in _named(r, loss) for r in failing[:5])]
     diagnoses = [f"{mistakes.MISTAKES[m][0]} ({m}): your values equal that variant's at every failing configuration "
                  f"looked at" for m in named]
     return Result("FAIL", described, wrong=first["messages"], where=where, diagnoses=diagnoses,

@@ -69,6 +69,10 @@ class Layer:
     ranks: tuple[int, ...] | None = None  # the per-example input ranks it takes; None: any
     min_batch = 1  # a layer of batch statistics needs two examples
 
+    def min_batch_for(self, shape) -> int:
+        """The fewest examples a batch of inputs of this per-example shape needs."""
+        return self.min_batch
+
     def init(self, rng, dtype):
         return {}
 

@@ -88,8 +88,10 @@ def sequential(layers, input_shape, output: str = "softmax", loss: str = "cross_
         raise TypeError(f"layers must be a list of layer objects, such as [reference.Dense(4, 3)]; got {layers!r}")
     layers = list(layers)
     for i, layer in enumerate(layers):
-        if not hasattr(layer, "forward") or not hasattr(layer, "backward") or isinstance(layer, type):
-            raise TypeError(f"layers[{i}] must be a layer object such as reference.ReLU(), got {layer!r}")
+        if isinstance(layer, type) or not all(hasattr(layer, a) for a in ("forward", "backward", "output_shape")):
+            what = "a layer class, not a layer: call it" if isinstance(layer, type) else \
+                "not a layer (a loss is given as loss=, a penalty as l2=)" if hasattr(layer, "forward") else "not a layer"
+            raise TypeError(f"layers[{i}] must be a layer object such as reference.ReLU(); {layer!r} is {what}")
     input_shape = _input_shape(input_shape)
     activation, loss_kind = _output(output, loss)
     if activation is not None:

@@ -175,8 +175,9 @@ class _Pool(Layer):
 class WindowTies:
     """The test domain of a max pool: in every window the maximum stands `margin` (relative to the largest
     input) above the rest, so that no rounding can move it to another element. Windows whose maximum is an
-    exact 0 shared with others are allowed: such zeros come from a ReLU or a dropout before the pool, whose
-    backward sends 0 wherever the pool routes the gradient among them."""
+    exact 0 shared with others are allowed: after a ReLU or a dropout, whose backward sends 0 wherever the
+    pool routes the gradient among them, that is where such zeros come from. (Drawn into a first layer's
+    input, such a tie is settled by every engine alike, at the first element of the window.)"""
 
     def __init__(self, pool, margin=1e-4):
         self.pool, self.margin = pool, margin

@@ -148,7 +148,8 @@ class ConvBackwardIgnoringStride(Conv2D):
         _, grads = super().backward(cache, dy)
         dxp = np.zeros(padded, dtype=dy.dtype)
         for p, q, _ in offsets(self.kernel, self.stride, dy.shape[2:]):  # windows taken 1 apart, whatever the stride
-            dxp[:, :, p:p + dy.shape[2], q:q + dy.shape[3]] += np.tensordot(dy, W[:, :, p, q], axes=([1], [0])).transpose(0, 3, 1, 2)
+            pulled = np.tensordot(dy, W[:, :, p, q], axes=([1], [0])).transpose(0, 3, 1, 2)
+            dxp[:, :, p:p + dy.shape[2], q:q + dy.shape[3]] += pulled
         (ph, pw) = self.padding
         return dxp[:, :, ph:ph + shape[2], pw:pw + shape[3]], grads
 

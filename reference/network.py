@@ -69,7 +69,8 @@ class Network:
         self.loss_layer = loss
         self.penalties = tuple(penalties)  # (penalty, {local name: params key}) pairs
         self.param_shapes = {key: layer.param_shapes[local] for layer, keys in self.layers for local, key in keys.items()}
-        self.min_batch = max((layer.min_batch for layer, _ in self.layers), default=1)
+        inputs = [self.input_shape, *self.shapes]
+        self.min_batch = max((layer.min_batch_for(inputs[i]) for i, (layer, _) in enumerate(self.layers)), default=1)
         self._call = call or f"reference.{name}(...)"
         self.spec = Spec(
             layers=tuple(Step.of(layer, keys) for layer, keys in self.layers),
@@ -127,6 +128,11 @@ class Network:
         """x as a batch: one example becomes a batch of one."""
         return x[None] if self.single(x) else x
 
+    def _refuse_small_batch(self, x) -> None:
+        if len(self.batched(x)) < self.min_batch:
+            raise ValueError(f"x holds {len(self.batched(x))} example(s); {self!r} normalizes over the batch and "
+                             f"needs at least {self.min_batch}")
+
     def targets(self, y, x):
         """y validated against x, in the form the loss takes (one-hot rows for class labels)."""
         like = x if len(self.input_shape) == 1 else np.broadcast_to(np.zeros((), x.dtype),
@@ -143,6 +149,7 @@ class Network:
     def predict(self, params, x) -> np.ndarray:
         """The network's output ŷ: (N, K) for a batch, (K,) for one example; softmax probabilities for softmax."""
         params, x = self._inputs(params, x)
+        self._refuse_small_batch(x)
         with np.errstate(under="ignore", over="ignore", invalid="ignore"):
             out, _ = self._forward(params, self.batched(x))
             yhat = self.loss_layer.predict(out)
@@ -154,9 +161,7 @@ class Network:
         params, x = self._inputs(params, x)
         y = self.targets(y, x)
         single = self.single(x)
-        if len(self.batched(x)) < self.min_batch:
-            raise ValueError(f"x holds {len(self.batched(x))} example(s); {self!r} normalizes over the batch and "
-                             f"needs at least {self.min_batch}")
+        self._refuse_small_batch(x)
         # Overflow is reported below, as an error about the inputs, rather than as a warning and a NaN.
         with np.errstate(under="ignore", over="ignore", invalid="ignore"):
             out, caches = self._forward(params, self.batched(x))

@@ -63,6 +63,8 @@ class _Normalization(Layer):
     def __init__(self, features: int, eps: float = 1e-5):
         self.features = validate.size("features", features)
         self.eps = validate.nonnegative("eps", eps)
+        if self.eps == 0:
+            raise ValueError("eps must be > 0: it keeps 1/√(σ² + ε) finite where a feature is constant; got 0")
         self.options = {"eps": self.eps}
         self.param_shapes = {"gamma": (self.features,), "beta": (self.features,)}
 
@@ -130,7 +132,10 @@ class BatchNorm(_Normalization):
 
     kind = "batch_norm"
     ranks = (1, 3)
-    min_batch = 2  # one example has variance 0: its normalized value is 0 whatever it is
+    min_batch = 2  # one example of D features has variance 0 in each: its normalized value is 0 whatever it is
+
+    def min_batch_for(self, shape):
+        return self.min_batch if len(shape) == 1 or shape[1] * shape[2] == 1 else 1  # an image's pixels share a mean
 
     def groups(self, shape):
         if shape is not None and len(shape) == 3:

@@ -103,6 +103,8 @@ def params(value, shapes: Mapping[str, tuple[int, ...]], why: str) -> tuple[dict
         finite(f"params[{key!r}]", array)
         arrays[key] = array
     dtypes = {a.dtype for a in arrays.values()}
+    if not dtypes:  # a network without params (pooling and activations only): x decides the dtype
+        return arrays, None
     if len(dtypes) > 1:
         listing = ", ".join(f"{k}: {a.dtype}" for k, a in arrays.items())
         raise TypeError(f"params must share one dtype, got {listing}")
@@ -118,6 +120,7 @@ def _has_other_float_dtype(value, array: np.ndarray, dtype: np.dtype) -> bool:
 def features(value, width: int, dtype: np.dtype) -> np.ndarray:
     """x: (N, D) or (D,), cast to the params' dtype; a NumPy float x must already have it."""
     x = numeric_array("x", value)
+    dtype = _own_dtype(x) if dtype is None else dtype
     if _has_other_float_dtype(value, x, dtype):
         raise TypeError(f"x has dtype {x.dtype} but params have dtype {dtype}; use one dtype for both")
     if x.ndim not in (1, 2) or x.shape[-1] != width:
@@ -129,11 +132,18 @@ def features(value, width: int, dtype: np.dtype) -> np.ndarray:
     return x
 
 
+def _own_dtype(x) -> np.dtype:
+    """The dtype of a network without params: x's own float dtype, or float64."""
+    return x.dtype if x.dtype in FLOAT_DTYPES else np.dtype(np.float64)
+
+
 def inputs(value, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """x: (N, *shape) for a batch or `shape` for one example, cast to the params' dtype."""
+    """x: (N, *shape) for a batch or `shape` for one example, cast to the params' dtype (x's own when there
+    are no params)."""
     if len(shape) == 1:
         return features(value, shape[0], dtype)
     x = numeric_array("x", value)
+    dtype = _own_dtype(x) if dtype is None else dtype
     if _has_other_float_dtype(value, x, dtype):
         raise TypeError(f"x has dtype {x.dtype} but params have dtype {dtype}; use one dtype for both")
     if x.shape[-len(shape):] != tuple(shape) or x.ndim not in (len(shape), len(shape) + 1):

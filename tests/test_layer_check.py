@@ -40,6 +40,7 @@ MISTAKES = [
      "output, dw, db", "dx"),
     ("pool_window.py", "max_pool_backward_naive", "maxpool_gradient_to_whole_window", None, "output", "dx"),
     ("dropout_no_rescale.py", "dropout_backward", "dropout_without_rescale", None, "output", "dx"),
+    ("svm_once.py", "svm_loss", "svm_correct_class_once", "only where more than 2 classes", "loss", "dx"),
 ]
 
 
@@ -52,7 +53,9 @@ def test_a_classic_mistake_fails_where_it_shows_and_is_named(file, name, mistake
     assert f"wrong: {wrong}; right: {right}" in result.where, result.where
     if condition:
         assert condition in result.where, result.where
-    assert result.example[-1].startswith(f"{', '.join('d' + r for r in FUNCTIONS[name].returns)} = {name}(dout, cache)")
+    returns = FUNCTIONS[name].returns
+    call = f"loss, dx = {name}(x, y)" if "loss" in returns else f"{', '.join('d' + r for r in returns)} = {name}(dout, cache)"
+    assert result.example[-1] == call, result.example
 
 
 def test_a_wrong_forward_fails_even_where_its_backward_matches_it():
@@ -78,6 +81,20 @@ def test_code_that_raises_gets_a_verdict_naming_its_own_line():
     result = check("crash.py", "relu_backward")
     assert result.verdict == "FAIL", result
     assert "raised" in result.wrong[0] and "crash.py, line" in result.wrong[0], result.wrong
+
+
+def test_a_wrong_weight_gradient_is_judged_under_its_own_name():
+    result = check("conv_dw.py", "conv_backward_naive")
+    assert result.verdict == "FAIL" and "wrong: dw; right: output, dx, db" in result.where, result
+    assert result.wrong[0].startswith("dw disagrees"), result.wrong
+
+
+@pytest.mark.parametrize(("name", "said"), [("conv_backward_naive", "conv_forward_naive returned ndarray where (out, cache)"),
+                                            ("svm_loss", "svm_loss returned float where (loss, dx)")])
+def test_code_that_returns_the_wrong_thing_gets_a_verdict(name, said):
+    result = check("malformed.py", name)
+    assert result.verdict == "FAIL" and said in result.wrong[0], result.wrong
+    assert not result.shortened and result.runs == ["1 configuration drawn, the last failed"], result
 
 
 def test_the_command_line_json_and_usage():
