@@ -5,6 +5,7 @@
     python -m frameworks.check mine.py:loss_and_grads --network mlp --sizes 4,10,3 --hidden relu \\
         --output softmax --loss cross_entropy --l2 0.01 [--dtype float32]
     python -m frameworks.check 'submissions/*/q2_neural.py:forward_backward_prop' --preset cs224n-q2 --report class/
+    python -m frameworks.check layers.py:batchnorm_backward --preset cs231n-layers
 
 Hypothesis draws random points (sizes up to the preset's, batches of 1 to 8, weights and inputs in
 [-2, 2], every ReLU input off its kink); each of the student's results is judged against the
