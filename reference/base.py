@@ -6,7 +6,9 @@ by side (reference.layers, reference.conv, reference.norm). Layer supplies the r
     layer.output_shape(shape)        # one example's output shape from its input shape, or a ValueError
     layer.init(rng, dtype)           # starting params, the keys and shapes of layer.param_shapes
     Layer.sample(pick, shape)        # (a layer, its input shape) to test, options chosen by pick(name, options)
-    layer.explain(names, shapes)     # its forward, backward and Jacobian as text with shapes
+    layer.explain(a, b, p)           # its forward, backward and Jacobian as text: a, b name its input and
+                                     # output, p its params' keys (reference.explain adds the shapes)
+    layer.domain                     # where its test inputs may lie: .inside(h), .into(h)
 
 `sample` is how the property tests, the drawn networks and the layer check draw a layer: `pick` is a
 Hypothesis draw in the tests and a seeded NumPy choice in `python -m frameworks.check`.
