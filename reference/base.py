@@ -82,8 +82,13 @@ class Layer:
         self.check_rank(shape)
         return tuple(shape)
 
+    @classmethod
+    def takes(cls, shape) -> bool:
+        """Whether one example of this shape has a rank the layer takes."""
+        return cls.ranks is None or len(shape) in cls.ranks
+
     def check_rank(self, shape) -> None:
-        if self.ranks is not None and len(shape) not in self.ranks:
+        if not self.takes(shape):
             wanted = " or ".join({1: "(D,)", 3: "(C, H, W)"}.get(r, f"rank {r}") for r in self.ranks)
             raise ValueError(f"{self!r} takes one example of shape {wanted}, got input shape {shape_text(shape)}")
 

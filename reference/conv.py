@@ -110,11 +110,16 @@ class Conv2D(Layer):
     def backward(self, cache, dy):
         shape, padded, cols, W = cache
         dW = np.tensordot(dy, cols, axes=([0, 2, 3], [0, 2, 3]))  # Σ_n,i,j δ[n, f, i, j] cols[n, c, i, j, p, q]
-        dxp = np.zeros(padded, dtype=dy.dtype)
-        for p, q, (rows, columns) in offsets(self.kernel, self.stride, dy.shape[2:]):
-            dxp[:, :, rows, columns] += np.tensordot(dy, W[:, :, p, q], axes=([1], [0])).transpose(0, 3, 1, 2)
+        dxp = self.scatter(dy, W, padded, self.stride)
         (ph, pw) = self.padding
         return dxp[:, :, ph:ph + shape[2], pw:pw + shape[3]], {"W": dW, "b": dy.sum(axis=(0, 2, 3))}
+
+    def scatter(self, dy, W, padded, stride):
+        """dxp, the gradient of the padded input: each output's δ sent back through W to its window's pixels."""
+        dxp = np.zeros(padded, dtype=dy.dtype)
+        for p, q, (rows, columns) in offsets(self.kernel, stride, dy.shape[2:]):
+            dxp[:, :, rows, columns] += np.tensordot(dy, W[:, :, p, q], axes=([1], [0])).transpose(0, 3, 1, 2)
+        return dxp
 
     def explain(self, a, b, p):
         W, bias = p["W"], p["b"]

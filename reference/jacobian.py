@@ -106,10 +106,9 @@ def normalization_jacobians(layer, params, x):
     m = flat // (group.max() + 1)
     eye = np.eye(flat, dtype=x.dtype)
     xh = xhat.reshape(-1)
-    scale = (np.broadcast_to(gamma * inv, x.shape)).reshape(-1, 1)
+    scale = np.broadcast_to(gamma * inv, x.shape).reshape(-1, 1)
     dx = scale * same * (eye - 1 / m - np.outer(xh, xh) / m)
-    features = np.broadcast_to(np.arange(layer.features).reshape(layer._channel(np.arange(layer.features), x.ndim).shape),
-                               x.shape).reshape(-1)
+    features = np.broadcast_to(layer._channel(np.arange(layer.features), x.ndim), x.shape).reshape(-1)
     onehot = (features[:, None] == np.arange(layer.features)[None]).astype(x.dtype)
     return {"x": dx.reshape(x.shape + x.shape), "gamma": (onehot * xh[:, None]).reshape(x.shape + (layer.features,)),
             "beta": onehot.reshape(x.shape + (layer.features,))}
@@ -133,6 +132,11 @@ def layer_jacobians(layer, params, x):
     return by_backward(layer, params, x)
 
 
+def one_example(jac, ndim):
+    """Jacobians of a batch of one with the batch axes taken off: of the output (ndim axes after it) and of x."""
+    return {k: v[(0,) + (slice(None),) * ndim + ((0,) if k == "x" else ())] for k, v in jac.items()}
+
+
 def jacobians(net, params, x, y) -> list[StepJacobians]:
     """Every step's Jacobians, in forward order, the loss last: at one example (for a network that takes one),
     or over the whole batch x (N, ...)."""
@@ -152,9 +156,8 @@ def jacobians(net, params, x, y) -> list[StepJacobians]:
             jac = dense_jacobians(layer, own["W"], own["b"], h)
         elif single and isinstance(layer, Activation) and h.ndim == 1:
             jac = {"x": activation_jacobian(layer, h)}
-        elif single:  # one example as a batch of one, and the batch axes taken off again
-            jac = {k: v[(0,) + (slice(None),) * out.ndim + ((0,) if k == "x" else ())]
-                   for k, v in layer_jacobians(layer, own, h[None]).items()}
+        elif single:  # one example as a batch of one
+            jac = one_example(layer_jacobians(layer, own, h[None]), out.ndim)
         else:
             jac = layer_jacobians(layer, own, h)
         steps.append(StepJacobians(f"{layer.kind} {counts[layer.kind]}", layer, keys, own, h, out, jac))

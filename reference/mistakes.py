@@ -146,28 +146,17 @@ class ConvBackwardIgnoringStride(Conv2D):
     def backward(self, cache, dy):
         shape, padded, _, W = cache
         _, grads = super().backward(cache, dy)
-        dxp = np.zeros(padded, dtype=dy.dtype)
-        for p, q, _ in offsets(self.kernel, self.stride, dy.shape[2:]):  # windows taken 1 apart, whatever the stride
-            pulled = np.tensordot(dy, W[:, :, p, q], axes=([1], [0])).transpose(0, 3, 1, 2)
-            dxp[:, :, p:p + dy.shape[2], q:q + dy.shape[3]] += pulled
+        dxp = self.scatter(dy, W, padded, (1, 1))  # windows taken 1 apart, whatever the stride
         (ph, pw) = self.padding
         return dxp[:, :, ph:ph + shape[2], pw:pw + shape[3]], grads
 
 
 class ConvBackwardCroppingPaddingWrong(Conv2D):
     def backward(self, cache, dy):
-        shape = cache[0]
+        shape, padded, _, W = cache
         _, grads = super().backward(cache, dy)
         # the padded gradient cut at its corner, [:H, :W], where the padding comes off each side
-        return _padded_gradient(self, cache, dy)[:, :, :shape[2], :shape[3]], grads
-
-
-def _padded_gradient(conv, cache, dy):
-    _, padded, _, W = cache
-    dxp = np.zeros(padded, dtype=dy.dtype)
-    for p, q, (rows, columns) in offsets(conv.kernel, conv.stride, dy.shape[2:]):
-        dxp[:, :, rows, columns] += np.tensordot(dy, W[:, :, p, q], axes=([1], [0])).transpose(0, 3, 1, 2)
-    return dxp
+        return self.scatter(dy, W, padded, self.stride)[:, :, :shape[2], :shape[3]], grads
 
 
 class MaxPoolGradientToTheWholeWindow(MaxPool2D):

@@ -64,10 +64,6 @@ def layernorm_svm(pick):
     return layers, (d,), "identity", "svm"
 
 
-def _takes(cls, shape) -> bool:
-    return cls.ranks is None or len(shape) in cls.ranks
-
-
 def sequential(pick, first=None, pair=None):
     """Any registered layers that fit, in any order: what a student's own stack may look like. `first`: the
     kind of the first layer; `pair`: the (output, loss); both drawn where not given."""
@@ -76,7 +72,7 @@ def sequential(pick, first=None, pair=None):
     shape = inputs[0] if ranks == (1,) else inputs[1] if ranks == (3,) else pick("input", inputs)
     input_shape, layers, normalized = shape, [], False
     for depth in range(pick("depth", (1, 2, 3, 4))):
-        kinds = [kind for kind, cls in reference.LAYERS.items() if _takes(cls, shape)
+        kinds = [kind for kind, cls in reference.LAYERS.items() if cls.takes(shape)
                  and not (cls.numbered == "norm" and (normalized or shape[0] < 2))]  # a norm over one value is β
         cls = reference.LAYERS[first if depth == 0 and first else pick("kind", tuple(kinds))]
         layer, _ = cls.sample(pick, shape)

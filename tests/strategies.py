@@ -192,8 +192,9 @@ def pool_batch(family: str, index: int) -> tuple:
     return batches[index % len(batches)]
 
 
-def _stacked(f, pick, l2=0.0, reduction="mean", structure=None):
-    layers, shape, output, loss = structure or f.stack(pick)
+def _stacked(structure, l2=0.0, reduction="mean"):
+    """The network of a structure (layers, input shape, output, loss) of a stack family."""
+    layers, shape, output, loss = structure
     return reference.sequential(layers, shape, output, loss, l2=l2, reduction=reduction)
 
 
@@ -203,14 +204,14 @@ def pooled_networks(family: str) -> tuple[reference.Network, ...]:
     f = FAMILIES[family]
     if f.stack is None:
         return []
-    return tuple(_stacked(f, None, structure=structure) for structure in pool(family))
+    return tuple(_stacked(structure) for structure in pool(family))
 
 
 def example_network(family: str) -> reference.Network:
     """A small network of the family (of its deepest, fullest kind), to ask which mistakes apply to it."""
     f = FAMILIES[family]
     if f.stack is not None:
-        return _stacked(f, first)
+        return _stacked(f.stack(first))
     hidden = f.hidden if f.hidden is not None else tuple(reference.ACTIVATIONS)
     output, loss = (f.output, f.loss) if f.output else next(iter(OUTPUTS))
     return reference.mlp(3, *[4] * len(hidden), 2, hidden=hidden, output=output, loss=loss, l2=0.0 if f.l2 is False else 0.1)
@@ -253,7 +254,7 @@ def stack_networks(draw, family):
     index = draw(choice(tuple(range(len(pool(family))))))
     reduction = draw(choice(REDUCTIONS))
     # always with an L2 penalty, of a drawn strength: with and without, each structure would compile twice
-    return index, _stacked(FAMILIES[family], None, draw(L2_STRENGTHS), reduction, pool(family)[index])
+    return index, _stacked(pool(family)[index], draw(L2_STRENGTHS), reduction)
 
 
 def fill_case(net, batch, form, fill: Fill, dtype, family="", attempts=50):
