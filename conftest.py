@@ -7,10 +7,11 @@ table and evidence come from the plugin in tests/report.py.
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, seed, settings
 
 import frameworks
 from reference import mistakes
@@ -54,6 +55,8 @@ def pytest_configure(config):
         reason = frameworks.unavailable_reason(name)
         if reason:
             raise pytest.UsageError(f"--framework {name} was asked for, but {reason}")
+    if getattr(config.option, "dist", "no") == "load":  # -n N: keep the groups below on one worker each
+        config.option.dist = "loadgroup"
     if "jax" in (_requested(config) or frameworks.CHECKERS) and not frameworks.unavailable_reason("jax"):
         _persistent_jax_cache(config.rootpath / ".cache" / "jax")
 
@@ -87,6 +90,32 @@ def pytest_generate_tests(metafunc):
         reason = frameworks.unavailable_reason(name)
         params.append(pytest.param(name, id=name, marks=[pytest.mark.skip(reason=reason)] if reason else []))
     metafunc.parametrize("checker", params)
+
+
+def _case_group(item) -> str | None:
+    """The checkers' tests that check the same drawn cases: one group per test function, family and dtype."""
+    params = getattr(item, "callspec", None)
+    if params is None or "checker" not in params.params or "network" not in params.params:
+        return None
+    return "-".join([item.originalname, *(str(params.params[k]) for k in ("network", "dtype") if k in params.params)])
+
+
+def pytest_collection_modifyitems(config, items):
+    """Each group of _case_group runs on one xdist worker, where its cases' rounding spreads (tests/compare.py)
+    are computed once for every checker."""
+    for item in items:
+        group = _case_group(item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_runtest_setup(item):
+    """In a derandomized profile (ci), every checker's test of a group draws the same cases: a disagreement is
+    then seen at one point by each checker, and the point's rounding spread is computed once. Hypothesis
+    otherwise seeds each parametrized test by its id, checker included. Random profiles stay random."""
+    group = _case_group(item)
+    if group is not None and settings().derandomize and hasattr(item.obj, "hypothesis"):
+        seed(int.from_bytes(hashlib.sha256(group.encode()).digest()[:8], "big"))(item.obj)
 
 
 def pytest_report_header(config):

@@ -221,10 +221,21 @@ def _paddable(steps) -> bool:
     return all(step.kind in PADDED or step.kind == "_elementwise" for step in steps)
 
 
+def _as_one_hot(spec, params, x, y):
+    """Integer labels as one-hot rows, in NumPy, where the network ends in a dense layer (whose width is the
+    number of classes): both forms of target then share a compilation (the loss ops take either)."""
+    last = spec.layers[-1] if spec.layers else None
+    if y.dtype.kind not in "iu" or last is None or last.kind != "dense":
+        return y
+    classes = np.shape(params[dict(last.params)["b"]])[-1]
+    return np.eye(classes, dtype=x.dtype)[y]
+
+
 def loss_and_grads(spec, params, x, y):
     """The loss and its gradients with respect to params and x, as NumPy arrays in the inputs' dtype."""
     structure, values = _split(spec)
     x, y = np.asarray(x), np.asarray(y)
+    y = _as_one_hot(spec, params, x, y)
     single = x.ndim == len(spec.input_shape)
     if not _paddable(structure):
         f = _network_value_and_grad(structure, len(spec.layers), False)
