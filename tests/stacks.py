@@ -7,7 +7,7 @@ the sizes. The families here are the networks students derive after the MLP:
     convnet           CS231n's ThreeLayerConvNet: conv - relu - 2×2 max pool - affine - relu - affine - softmax
     batchnorm_mlp     affine - batch norm - relu - dropout, 1 or 2 times, then affine - softmax (FullyConnectedNet)
     conv_batchnorm    conv - spatial batch norm - relu - average pool - affine - SVM
-    layernorm_svm     affine - layer norm - tanh - affine - multiclass SVM
+    layernorm_svm     affine - layer norm - tanh - dropout, 1 or 2 times, then affine - multiclass SVM
     sequential        1 to 4 layers of any registered kind that takes the shape so far, then affine and any loss
 
 Images are kept small, (C ≤ 3, H, W ≤ 6): the oracle differentiates along every parameter, and an
@@ -59,21 +59,27 @@ def conv_batchnorm(pick):
 
 
 def layernorm_svm(pick):
-    d, h = pick("D", WIDTHS), pick("H", WIDTHS[1:])  # a layer norm over one feature is the constant β
-    layers = [reference.Dense(d, h), reference.LayerNorm(h), reference.Tanh(), reference.Dense(h, pick("K", (2, 3, 4)))]
-    return layers, (d,), "identity", "svm"
+    d = pick("D", WIDTHS)
+    layers, width = [], d
+    for _ in range(pick("depth", (1, 2))):
+        h = pick("H", WIDTHS[2:])  # from three features up: see reference.LayerNorm.sample
+        layers += [reference.Dense(width, h), reference.LayerNorm(h), reference.Tanh(),
+                   reference.Dropout(pick("keep", (0.8, 0.5, 0.6)), pick("seed", (0, 1, 2, 3)))]
+        width = h
+    return [*layers, reference.Dense(width, pick("K", (2, 3, 4)))], (d,), "identity", "svm"
 
 
 def sequential(pick, first=None, pair=None):
     """Any registered layers that fit, in any order: what a student's own stack may look like. `first`: the
     kind of the first layer; `pair`: the (output, loss); both drawn where not given."""
     ranks = reference.LAYERS[first].ranks if first else None
-    inputs = ((pick("D", WIDTHS[1:]),), _image(pick))
+    norm_first = bool(first) and reference.LAYERS[first].numbered == "norm"
+    inputs = ((pick("D", WIDTHS[2:] if norm_first else WIDTHS[1:]),), _image(pick))  # see reference.LayerNorm.sample
     shape = inputs[0] if ranks == (1,) else inputs[1] if ranks == (3,) else pick("input", inputs)
     input_shape, layers, normalized = shape, [], False
     for depth in range(pick("depth", (1, 2, 3, 4))):
         kinds = [kind for kind, cls in reference.LAYERS.items() if cls.takes(shape)
-                 and not (cls.numbered == "norm" and (normalized or shape[0] < 2))]  # a norm over one value is β
+                 and not (cls.numbered == "norm" and (normalized or shape[0] < 3))]  # see reference.LayerNorm.sample
         cls = reference.LAYERS[first if depth == 0 and first else pick("kind", tuple(kinds))]
         layer, _ = cls.sample(pick, shape)
         normalized = (normalized or layer.numbered == "norm") and layer.numbered != "weight"
