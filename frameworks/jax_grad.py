@@ -231,8 +231,34 @@ def _as_one_hot(spec, params, x, y):
     return np.eye(classes, dtype=x.dtype)[y]
 
 
+def _row_layout(spec, params):
+    """Dense layers of the column layout (z = x Wᵀ + b) as row-layout ones on Wᵀ, transposed in NumPy (their
+    gradients are transposed back): both layouts then share a compilation. Returns (spec, params, the keys)."""
+    keys = {dict(s.params)["W"] for s in spec.layers if s.kind == "dense" and dict(s.options).get("layout") == "column"}
+    if not keys:
+        return spec, params, keys
+    layers = tuple(s._replace(options=tuple((k, "row" if k == "layout" else v) for k, v in s.options))
+                   if s.kind == "dense" else s for s in spec.layers)
+    return spec._replace(layers=layers), {k: np.asarray(v).T if k in keys else v for k, v in params.items()}, keys
+
+
+def _with_penalty(spec):
+    """A dense network without a penalty with an L2 penalty of strength 0 on every W (it adds exact zeros): with and
+    without L2, a structure then shares a compilation."""
+    weights = tuple((key, key) for step in spec.layers for local, key in step.params if local == "W")
+    if spec.penalties or not weights or not _paddable(_split(spec)[0]):
+        return spec
+    return spec._replace(penalties=(spec.loss._replace(kind="l2", params=weights, options=(("strength", 0.0),), formula=None),))
+
+
 def loss_and_grads(spec, params, x, y):
     """The loss and its gradients with respect to params and x, as NumPy arrays in the inputs' dtype."""
+    spec, params, transposed = _row_layout(_with_penalty(spec), params)
+    loss, grads = _loss_and_grads(spec, params, x, y)
+    return loss, {k: np.ascontiguousarray(g.T) if k in transposed else g for k, g in grads.items()}
+
+
+def _loss_and_grads(spec, params, x, y):
     structure, values = _split(spec)
     x, y = np.asarray(x), np.asarray(y)
     y = _as_one_hot(spec, params, x, y)
