@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 import reference
 from agreement import points
-from agreement.points import VALUE_RANGE, literal, target_forms, uniform  # shared with frameworks.check
+from agreement.points import literal, target_forms, uniform  # shared with frameworks.check
 from reference.builders import OUTPUTS
 from reference.layers import LAYOUTS
 from reference.losses import REDUCTIONS
@@ -70,11 +70,6 @@ class Fill:
 @st.composite
 def fills(draw):
     return Fill(draw(SEEDS), draw(choice(SPECIAL_FRACTIONS)))
-
-
-def array(dtype, shape, low=-VALUE_RANGE, high=VALUE_RANGE):
-    """An array strategy: a drawn fill, filled by NumPy."""
-    return fills().map(lambda f: uniform(f.rng(), dtype, shape, low, high, f.special))
 
 
 @functools.cache
