@@ -88,9 +88,14 @@ def by_backward(layer, params, x):
         unit = np.zeros_like(out)
         unit[k] = 1
         dx, grads = layer.backward(cache, unit)
-        rows["x"][k] = dx
-        for key in params:
-            rows[key][k] = grads[key]
+        for key, grad in {"x": dx, **{key: grads.get(key) for key in params}}.items():
+            expected = rows[key].shape[len(out.shape):]
+            if grad is None:
+                raise ValueError(f"{layer!r}.backward returned no gradient for {key} (it returned {sorted(grads)})")
+            if np.shape(grad) != expected:
+                raise ValueError(f"{layer!r}.backward returned d{key} of shape {np.shape(grad)} where {key} has shape "
+                                 f"{expected}: a gradient has the shape of what it is the gradient of")
+            rows[key][k] = grad
     return rows
 
 

@@ -73,16 +73,16 @@ def sequential(pick, first=None, pair=None):
     """Any registered layers that fit, in any order: what a student's own stack may look like. `first`: the
     kind of the first layer; `pair`: the (output, loss); both drawn where not given."""
     ranks = reference.LAYERS[first].ranks if first else None
-    norm_first = bool(first) and reference.LAYERS[first].numbered == "norm"
+    norm_first = bool(first) and reference.LAYERS[first].centers
     inputs = ((pick("D", WIDTHS[2:] if norm_first else WIDTHS[1:]),), _image(pick))  # see reference.LayerNorm.sample
     shape = inputs[0] if ranks == (1,) else inputs[1] if ranks == (3,) else pick("input", inputs)
     input_shape, layers, normalized = shape, [], False
     for depth in range(pick("depth", (1, 2, 3, 4))):
         kinds = [kind for kind, cls in reference.LAYERS.items() if cls.takes(shape)
-                 and not (cls.numbered == "norm" and (normalized or shape[0] < 3))]  # see reference.LayerNorm.sample
+                 and not (cls.centers and (normalized or shape[0] < 3))]  # see reference.LayerNorm.sample
         cls = reference.LAYERS[first if depth == 0 and first else pick("kind", tuple(kinds))]
         layer, _ = cls.sample(pick, shape)
-        normalized = (normalized or layer.numbered == "norm") and layer.numbered != "weight"
+        normalized = (normalized or layer.centers) and layer.numbered != "weight"
         layers.append(layer)
         shape = layer.output_shape(shape)
     if len(shape) != 1:

@@ -67,3 +67,18 @@ def test_the_textbook_tensors_have_the_documented_shapes():
     }
     sig = steps[1].jacobians["x"]
     assert np.count_nonzero(sig - np.diag(np.diag(sig))) == 0  # an elementwise function: diagonal
+
+
+class _SummedDW(Dense):
+    """A Dense whose backward sums dW over its rows: a gradient of the wrong shape."""
+
+    def backward(self, cache, dz):
+        dx, grads = super().backward(cache, dz)
+        return dx, {**grads, "W": grads["W"].sum(axis=0)}
+
+
+def test_a_backward_with_a_gradient_of_the_wrong_shape_is_named_not_broadcast():
+    layer = _SummedDW(3, 2)
+    params = layer.init(np.random.default_rng(0), np.float64)
+    with pytest.raises(ValueError, match=r"backward returned dW of shape \(2,\) where W has shape \(3, 2\)"):
+        jacobian.by_backward(layer, params, np.ones((1, 3)))

@@ -37,6 +37,8 @@ def test_gradients_along_random_directions_match_the_oracle(network, data):
     fill = data.draw(strategies.fills(), label="the directions' fill")  # one draw: 1.2 ms each, per key, before
     rng = fill.rng()
     for key, grad in grads.items():
+        assert grad.shape == np.shape(case.params[key] if key != "x" else case.x), (
+            f"{key}: the reference's gradient has shape {grad.shape}, {key} has {np.shape(inputs[key])}")
         v = strategies.uniform(rng, np.float64, grad.shape, special=fill.special)
         along = oracle.directional(loss, inputs, key, v.reshape(np.shape(inputs[key])))
         expected = float(np.sum(grad * v))
