@@ -55,8 +55,6 @@ def pytest_configure(config):
         reason = frameworks.unavailable_reason(name)
         if reason:
             raise pytest.UsageError(f"--framework {name} was asked for, but {reason}")
-    if getattr(config.option, "dist", "no") == "load":  # -n N: keep the groups below on one worker each
-        config.option.dist = "loadgroup"
     if "jax" in (_requested(config) or frameworks.CHECKERS) and not frameworks.unavailable_reason("jax"):
         _persistent_jax_cache(config.rootpath / ".cache" / "jax")
 
@@ -100,13 +98,24 @@ def _case_group(item) -> str | None:
     return "-".join([item.originalname, *(str(params.params[k]) for k in ("network", "dtype") if k in params.params)])
 
 
-def pytest_collection_modifyitems(config, items):
-    """Each group of _case_group runs on one xdist worker, where its cases' rounding spreads (tests/compare.py)
-    are computed once for every checker."""
-    for item in items:
-        group = _case_group(item)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Under `pytest -n N` (xdist's default `--dist load`): the checkers' tests of one drawn case group go to one
+    worker, where the cases' rounding spreads (tests/compare.py) are then computed once for every checker. Every
+    other test is a unit of its own, as with `load`."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class CaseGroups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            name, _, ids = nodeid.partition("[")
+            parts = ids.rstrip("]").split("-")
+            if not ids or not set(parts) & set(frameworks.CHECKERS):
+                return nodeid
+            return f"{name}[{'-'.join(p for p in parts if p not in frameworks.CHECKERS)}]"
+
+    return CaseGroups(config, log)
 
 
 def pytest_runtest_setup(item):

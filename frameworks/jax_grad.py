@@ -225,7 +225,8 @@ def _as_one_hot(spec, params, x, y):
     """Integer labels as one-hot rows, in NumPy, where the network ends in a dense layer (whose width is the
     number of classes): both forms of target then share a compilation (the loss ops take either)."""
     last = spec.layers[-1] if spec.layers else None
-    if y.dtype.kind not in "iu" or last is None or last.kind != "dense":
+    labels = spec.loss.kind in ("softmax_cross_entropy", "svm") and y.shape == x.shape[:x.ndim - len(spec.input_shape)]
+    if y.dtype.kind not in "iu" or not labels or last is None or last.kind != "dense":
         return y
     classes = np.shape(params[dict(last.params)["b"]])[-1]
     return np.eye(classes, dtype=x.dtype)[y]
@@ -235,8 +236,9 @@ def _row_layout(spec, params):
     """Dense layers of the column layout (z = x Wᵀ + b) as row-layout ones on Wᵀ, transposed in NumPy (their
     gradients are transposed back): both layouts then share a compilation. Returns (spec, params, the keys)."""
     keys = {dict(s.params)["W"] for s in spec.layers if s.kind == "dense" and dict(s.options).get("layout") == "column"}
-    if not keys:
-        return spec, params, keys
+    shared = {key for s in spec.layers if dict(s.options).get("layout") != "column" for _, key in s.params}
+    if not keys or keys & shared:  # a W that a row layer uses too (tied weights) stays as it is
+        return spec, params, set()
     layers = tuple(s._replace(options=tuple((k, "row" if k == "layout" else v) for k, v in s.options))
                    if s.kind == "dense" else s for s in spec.layers)
     return spec._replace(layers=layers), {k: np.asarray(v).T if k in keys else v for k, v in params.items()}, keys

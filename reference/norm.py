@@ -169,10 +169,12 @@ class LayerNorm(_Normalization):
 
     @classmethod
     def sample(cls, pick, shape=None):
-        # Over one feature the output is β; over two it is ±γ + β whatever the input, and its gradient with respect
-        # to the input is the eps term alone, terms that cancel to within rounding: a float32 JAX dx of -1.4e-7 where
-        # the reference's is -1.3e-9 (a layernorm_svm case). Drawn from three features up.
-        return super().sample(pick, shape if shape is not None else (pick("D", SIZES[2:]),))
+        return super().sample(pick, shape if shape is not None else (pick("D", SIZES[cls.fewest_features - 1:]),))
+
+    # Drawn over three features or more (test inputs only; any D is taken): over one feature the output is β, over
+    # two it is ±γ + β whatever the input, and its gradient with respect to the input is the eps term alone, terms
+    # that cancel to within rounding: a float32 JAX dx of -1.4e-7 where the reference's is -1.3e-9 (layernorm_svm).
+    fewest_features = 3
 
     def groups(self, shape):
         return "each example's D features", "D", "each example's row; examples do not mix"

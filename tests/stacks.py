@@ -62,7 +62,7 @@ def layernorm_svm(pick):
     d = pick("D", WIDTHS)
     layers, width = [], d
     for _ in range(pick("depth", (1, 2))):
-        h = pick("H", WIDTHS[2:])  # from three features up: see reference.LayerNorm.sample
+        h = pick("H", WIDTHS[reference.LayerNorm.fewest_features - 1:])  # see reference.LayerNorm.fewest_features
         layers += [reference.Dense(width, h), reference.LayerNorm(h), reference.Tanh(),
                    reference.Dropout(pick("keep", (0.8, 0.5, 0.6)), pick("seed", (0, 1, 2, 3)))]
         width = h
@@ -73,16 +73,17 @@ def sequential(pick, first=None, pair=None):
     """Any registered layers that fit, in any order: what a student's own stack may look like. `first`: the
     kind of the first layer; `pair`: the (output, loss); both drawn where not given."""
     ranks = reference.LAYERS[first].ranks if first else None
-    norm_first = bool(first) and reference.LAYERS[first].centers
-    inputs = ((pick("D", WIDTHS[2:] if norm_first else WIDTHS[1:]),), _image(pick))  # see reference.LayerNorm.sample
+    fewest = getattr(reference.LAYERS[first], "fewest_features", 2) if first else 2
+    inputs = ((pick("D", WIDTHS[fewest - 1:]),), _image(pick))  # see reference.LayerNorm.fewest_features
     shape = inputs[0] if ranks == (1,) else inputs[1] if ranks == (3,) else pick("input", inputs)
     input_shape, layers, normalized = shape, [], False
     for depth in range(pick("depth", (1, 2, 3, 4))):
         kinds = [kind for kind, cls in reference.LAYERS.items() if cls.takes(shape)
-                 and not (cls.centers and (normalized or shape[0] < 3))]  # see reference.LayerNorm.sample
+                 and not (cls.numbered == "norm" and normalized)  # two gamma{l}, beta{l} with no weight layer between
+                 and not (cls.centers and shape[0] < getattr(cls, "fewest_features", 2))]  # over one value: β
         cls = reference.LAYERS[first if depth == 0 and first else pick("kind", tuple(kinds))]
         layer, _ = cls.sample(pick, shape)
-        normalized = (normalized or layer.centers) and layer.numbered != "weight"
+        normalized = (normalized or layer.numbered == "norm") and layer.numbered != "weight"
         layers.append(layer)
         shape = layer.output_shape(shape)
     if len(shape) != 1:
