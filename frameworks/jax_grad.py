@@ -248,7 +248,7 @@ def _with_penalty(spec):
     """A dense network without a penalty with an L2 penalty of strength 0 on every W (it adds exact zeros): with and
     without L2, a structure then shares a compilation."""
     weights = tuple((key, key) for step in spec.layers for local, key in step.params if local == "W")
-    if spec.penalties or not weights or not _paddable(_split(spec)[0]):
+    if spec.penalties or not weights or not all(step.kind in PADDED for step in (*spec.layers, spec.loss)):
         return spec
     return spec._replace(penalties=(spec.loss._replace(kind="l2", params=weights, options=(("strength", 0.0),), formula=None),))
 

@@ -68,6 +68,7 @@ class Layer:
     options: dict = {}
     param_shapes: dict = {}
     centers = False  # True: subtracts a mean of its input (batch norm, layer norm; see agreement.rounding)
+    fewest_features = 1  # the fewest features (channels for an image) its drawn test inputs have
     numbered: str | None = None  # "weight": W{l}, b{l} (l = 1, 2, ...); "norm": gamma{l}, beta{l} of the weight layer before
     ranks: tuple[int, ...] | None = None  # the per-example input ranks it takes; None: any
     min_batch = 1  # a layer of batch statistics needs two examples

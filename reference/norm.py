@@ -59,6 +59,7 @@ def normalize_backward(g, xhat, inv, axes):
 class _Normalization(Layer):
     numbered = "norm"
     centers = True  # computes x − mean(x): the mean's own rounding moves every deviation (agreement.rounding)
+    fewest_features = 2  # in a drawn network: a normalization over one value is β
 
     def __init__(self, features: int, eps: float = 1e-5):
         self.features = validate.size("features", features)

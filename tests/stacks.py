@@ -73,14 +73,14 @@ def sequential(pick, first=None, pair=None):
     """Any registered layers that fit, in any order: what a student's own stack may look like. `first`: the
     kind of the first layer; `pair`: the (output, loss); both drawn where not given."""
     ranks = reference.LAYERS[first].ranks if first else None
-    fewest = getattr(reference.LAYERS[first], "fewest_features", 2) if first else 2
-    inputs = ((pick("D", WIDTHS[fewest - 1:]),), _image(pick))  # see reference.LayerNorm.fewest_features
+    fewest = max(2, reference.LAYERS[first].fewest_features if first else 1)  # see reference.Layer.fewest_features
+    inputs = ((pick("D", WIDTHS[fewest - 1:]),), _image(pick))
     shape = inputs[0] if ranks == (1,) else inputs[1] if ranks == (3,) else pick("input", inputs)
     input_shape, layers, normalized = shape, [], False
     for depth in range(pick("depth", (1, 2, 3, 4))):
         kinds = [kind for kind, cls in reference.LAYERS.items() if cls.takes(shape)
                  and not (cls.numbered == "norm" and normalized)  # two gamma{l}, beta{l} with no weight layer between
-                 and not (cls.centers and shape[0] < getattr(cls, "fewest_features", 2))]  # over one value: β
+                 and shape[0] >= cls.fewest_features]
         cls = reference.LAYERS[first if depth == 0 and first else pick("kind", tuple(kinds))]
         layer, _ = cls.sample(pick, shape)
         normalized = (normalized or layer.numbered == "norm") and layer.numbered != "weight"
