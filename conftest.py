@@ -7,11 +7,10 @@ table and evidence come from the plugin in tests/report.py.
 
 from __future__ import annotations
 
-import hashlib
 import os
 
 import pytest
-from hypothesis import HealthCheck, seed, settings
+from hypothesis import HealthCheck, settings
 
 import frameworks
 from reference import mistakes
@@ -75,34 +74,43 @@ def mistake(request):
     return request.config.getoption("--mistake")
 
 
+def _selected(config, only=None) -> tuple[list[str], dict[str, str]]:
+    """The checkers to run (--framework, else all; narrowed by a `checkers` mark), and {name: why not} for those
+    that cannot run here."""
+    names = _requested(config) or list(frameworks.CHECKERS)
+    names = [n for n in names if only is None or n in only]
+    missing = {n: reason for n in names if (reason := frameworks.unavailable_reason(n))}
+    return [n for n in names if n not in missing], missing
+
+
+@pytest.fixture(scope="session")
+def checkers(request) -> tuple[str, ...]:
+    """The selected checkers that can run here, for a test that checks each point it draws against all of them
+    (a missing one is named in the run's header); with none, the test skips."""
+    names, missing = _selected(request.config)
+    if not names:
+        pytest.skip("no checker can run: " + "; ".join(f"{n}: {why}" for n, why in missing.items()))
+    return tuple(names)
+
+
 def pytest_generate_tests(metafunc):
-    """Parametrize every test that takes `checker` over the selected checkers; missing ones skip with the reason."""
+    """Parametrize every test that takes `checker` over the selected checkers; missing ones skip with the reason.
+    @pytest.mark.checkers("torch", "jax") narrows them."""
     if "checker" not in metafunc.fixturenames:
         return
-    names = _requested(metafunc.config) or list(frameworks.CHECKERS)
-    only = metafunc.definition.get_closest_marker("checkers")  # @pytest.mark.checkers("torch", "jax")
-    if only:
-        names = [n for n in names if n in only.args]
-    params = []
-    for name in names:
-        reason = frameworks.unavailable_reason(name)
-        params.append(pytest.param(name, id=name, marks=[pytest.mark.skip(reason=reason)] if reason else []))
+    only = metafunc.definition.get_closest_marker("checkers")
+    names, missing = _selected(metafunc.config, only.args if only else None)
+    params = [pytest.param(n, id=n) for n in names]
+    params += [pytest.param(n, id=n, marks=[pytest.mark.skip(reason=reason)]) for n, reason in missing.items()]
     metafunc.parametrize("checker", params)
-
-
-def _case_group(item) -> str | None:
-    """The checkers' tests that check the same drawn cases: one group per test function, family and dtype."""
-    params = getattr(item, "callspec", None)
-    if params is None or "checker" not in params.params or "network" not in params.params:
-        return None
-    return "-".join([item.originalname, *(str(params.params[k]) for k in ("network", "dtype") if k in params.params)])
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    """Under `pytest -n N` (xdist's default `--dist load`): the checkers' tests of one drawn case group go to one
-    worker, where the cases' rounding spreads (tests/compare.py) are then computed once for every checker. Every
-    other test is a unit of its own, as with `load`."""
+    """Under `pytest -n N` (xdist's default `--dist load`): the tests that differ only in their `checker` (the power
+    test's, of one mistake, family and dtype, which draw the same cases) go to one worker, where each case's rounding
+    spread (tests/compare.py) is then computed once for every checker. Every other test is a unit of its own, as
+    with `load`."""
     if config.getvalue("dist") != "load":
         return None
     from xdist.scheduler import LoadScopeScheduling
@@ -118,23 +126,11 @@ def pytest_xdist_make_scheduler(config, log):
     return CaseGroups(config, log)
 
 
-def pytest_runtest_setup(item):
-    """In a derandomized profile (ci), every checker's test of a group draws the same cases: a disagreement is
-    then seen at one point by each checker, and the point's rounding spread is computed once. Hypothesis
-    otherwise seeds each parametrized test by its id, checker included. Random profiles stay random.
-    Measured (cProfile, make verify in one process): 3,512 spreads for 3,600 float32 checks, 27 s of 110 s,
-    before; 1,200 spreads, 9 s, after. Each checker still checks 100 examples per family and dtype; the
-    reference meets 100 distinct cases per family and dtype in ci instead of 300 (dev and thorough: still
-    a different draw per checker)."""
-    group = _case_group(item)
-    if group is not None and settings().derandomize and hasattr(item.obj, "hypothesis"):
-        seed(int.from_bytes(hashlib.sha256(group.encode()).digest()[:8], "big"))(item.obj)
-
-
 def pytest_report_header(config):
     from tests.report import version  # imported once pytest has registered it as a plugin
 
     versions = ", ".join(f"{d} {version(d)}" for d in ("numpy", "torch", "jax", "jaxlib", "hypothesis"))
-    checkers = _requested(config) or [n for n in frameworks.CHECKERS if not frameworks.unavailable_reason(n)]
+    checkers, missing = _selected(config)
+    skipped = "".join(f"; {n} skipped: {why}" for n, why in missing.items())
     return [f"versions: {versions}",
-            f"checkers: {', '.join(checkers)}; hypothesis profile: {settings.get_current_profile_name()}"]
+            f"checkers: {', '.join(checkers)}{skipped}; hypothesis profile: {settings.get_current_profile_name()}"]

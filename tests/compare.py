@@ -37,13 +37,45 @@ def disagreements(subject: str, checker_name: str, dtype, ours: dict, theirs: di
     return failures
 
 
-def assert_agree(context: str, subject: str, checker_name: str, dtype, ours: dict, theirs: dict, *, spread=None,
-                 table=True):
-    """Every quantity in `theirs` agrees with `ours` (see `disagreements`), or an AssertionError saying
-    which do not."""
-    failures = disagreements(subject, checker_name, dtype, ours, theirs, spread=spread, table=table)
-    if failures:
-        raise AssertionError(f"{context}:\n  " + "\n  ".join(failures))
+def _names(checkers) -> tuple[str, ...]:
+    return (checkers,) if isinstance(checkers, str) else tuple(checkers)
+
+
+def _body(failures: dict[str, list[str]], names) -> list[str]:
+    """The first failing checker's lines, then one line on what the others make of the same point."""
+    failing = [name for name in names if failures.get(name)]
+    too = [f"{name} disagrees too: {', '.join(dict.fromkeys(line.split()[0] for line in failures[name]))}"
+           for name in failing[1:]]
+    agree = [name for name in names if name not in failing]
+    if agree:
+        too.append(f"{' and '.join(agree)} {'agrees' if len(agree) == 1 else 'agree'} at this point")
+    return [*failures[failing[0]], *(["; ".join(too)] if too else [])]
+
+
+def report_all(context: str, failures: dict[str, list[str]], checkers) -> str | None:
+    """The failure message of one point checked against several checkers, or None where every one agrees:
+    the first checker that disagrees in full, then in one line what the others make of the same point (a
+    disagreement only one checker sees points at that checker as much as at the reference). "{checker}" in
+    `context` becomes the first failing checker's name."""
+    names = _names(checkers)
+    failing = [name for name in names if failures.get(name)]
+    if not failing:
+        return None
+    return "\n  ".join([f"{context.replace('{checker}', failing[0])}:", *_body(failures, names)])
+
+
+def assert_agree(context: str, subject: str, checkers, dtype, ours: dict, theirs, *, spread=None, table=True):
+    """Every quantity of each checker's result agrees with `ours` (see `disagreements`), or an AssertionError
+    saying which do not, against which checker. `theirs` is the one checker's result ({quantity: array}), or
+    for several, a function from a checker's name to its result; "{checker}" in `context` is replaced by the
+    name of the first checker that disagrees."""
+    names = _names(checkers)
+    results = {names[0]: theirs} if isinstance(theirs, dict) else {name: theirs(name) for name in names}
+    failures = {name: disagreements(subject, name, dtype, ours, results[name], spread=spread, table=table)
+                for name in names}
+    message = report_all(context, failures, names)
+    if message:
+        raise AssertionError(message)
 
 
 _SPREADS: dict = {}
@@ -60,36 +92,56 @@ def _spread(case):
     return _SPREADS[key]
 
 
-def _network_disagreements(case, checker_name: str, model, table: bool) -> list[str]:
+class ReferenceRaised(Exception):
+    """The judged model raised at a valid point: its message is the failure."""
+
+
+def _fails(case, checkers, model) -> bool:
+    try:
+        return any(_network_disagreements(case, checkers, model, False).values())
+    except ReferenceRaised:
+        return True
+
+
+def _network_disagreements(case, checkers, model, table: bool) -> dict[str, list[str]]:
+    """{checker: what disagrees between its result and `model`'s at the case}, for every checker."""
+    names = _names(checkers)
     try:
         loss, grads = model.loss_and_grads(case.params, case.x, case.y)
-    except Exception as err:  # a backward that crashes on valid input is a failed check, not an error
-        return [f"the reference raised {type(err).__name__}: {err}"]
-    their_loss, their_grads = checker(checker_name).loss_and_grads(case.net.spec, case.params, case.x, case.y)
+    except Exception as err:
+        raise ReferenceRaised(f"the reference raised {type(err).__name__}: {err}") from err
     # The spread is the reference network's, whichever model is judged: the conditioning of the example.
     spread = once(lambda: _spread(case))
-    return disagreements(case.family or case.net.name, checker_name, case.dtype, {"loss": loss, **grads},
-                         {"loss": their_loss, **their_grads}, spread=spread, table=table)
+    out = {}
+    for name in names:
+        their_loss, their_grads = checker(name).loss_and_grads(case.net.spec, case.params, case.x, case.y)
+        out[name] = disagreements(case.family or case.net.name, name, case.dtype, {"loss": loss, **grads},
+                                  {"loss": their_loss, **their_grads}, spread=spread, table=table)
+    return out
 
 
-def check_network(case, checker_name: str, model=None, *, mistake: str | None = None, table=True,
-                  shorten=True) -> None:
-    """The reference's loss and gradients at `case` agree with the checker's. `model` swaps in another
-    implementation of the same network (a broken variant, in the power test); `mistake` names a known-wrong
-    variant to check instead where it applies (--mistake). A failure in Hypothesis's final replay also
-    shows the point shortened by tests/shrink.py, unless not `shorten`."""
+def check_network(case, checkers, model=None, *, mistake: str | None = None, table=True, shorten=True) -> None:
+    """The reference's loss and gradients at `case` agree with each checker's (a name, or several: one point
+    checked against all of them). `model` swaps in another implementation of the same network (a broken
+    variant, in the power test); `mistake` names a known-wrong variant to check instead where it applies
+    (--mistake). A failure in Hypothesis's final replay also shows the point shortened by tests/shrink.py,
+    unless not `shorten`."""
     net = case.net
     if model is None and mistake is not None and mistakes.applies(net, mistake):
         model = mistakes.apply(net, mistake)
     model = model or net
-    context = f"{case.family or net.name} {net!r} {case.dtype} vs {checker_name} (x {case.x.shape})"
-    failures = _network_disagreements(case, checker_name, model, table)
-    if not failures:
+    context = f"{case.family or net.name} {net!r} {case.dtype} vs {{checker}} (x {case.x.shape})"
+    try:
+        failures = _network_disagreements(case, checkers, model, table)
+    except ReferenceRaised as err:  # a backward that crashes on valid input is a failed check, not an error
+        raise AssertionError(f"{context.replace(' vs {checker}', '')}: {err}") from None
+    message = report_all(context, failures, checkers)
+    if message is None:
         return
-    message = f"{context}:\n  " + "\n  ".join(failures)
     if shorten and shrink.final_replay():
-        short = shrink.shrink(case, lambda c: bool(_network_disagreements(c, checker_name, model, False)))
-        again = _network_disagreements(short, checker_name, model, False)
+        first = next(name for name, lines in failures.items() if lines)
+        short = shrink.shrink(case, lambda c: _fails(c, first, model))
+        again = _body(_network_disagreements(short, checkers, model, False), _names(checkers))
         message += ("\n\nThe same check fails at this shortened point (values zeroed and rounded while it "
                     "fails):\n  " + "\n  ".join(again) + "\n" + repr(short))
     raise AssertionError(message)

@@ -14,7 +14,7 @@ ROOT = Path(__file__).parents[1]
 # [examples, not informative, 0.1 % visible, worst abs, worst rel, tolerance used, failures]
 RESULTS = {("sigmoid_mse", "torch", "float64", "W1"): [100, 0, 100, 1e-15, 2e-16, 1e-6, 0],
            ("sigmoid_mse", "torch", "float32", "W1"): [100, 3, 90, 1e-6, 3e-7, 1.5, 2]}
-FAILURE = {"test": "tests/test_networks.py::test_network_gradients_match[torch-sigmoid_mse-float32]",
+FAILURE = {"test": "tests/test_networks.py::test_network_gradients_match[sigmoid_mse-float32]",
            "phase": "call", "message": "AssertionError: W1 disagrees at index (0, 1): ..."}
 
 
@@ -61,7 +61,7 @@ def test_a_run_that_ran_nothing_or_exited_non_zero_is_not_a_pass():
 def _run(tmp_path, *args):
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--framework=oracle",
                "--hypothesis-profile=dev", "-n", "2", f"--evidence={tmp_path}", *args,
-               *(f"tests/test_networks.py::test_network_gradients_match[oracle-{family}-float64]"
+               *(f"tests/test_networks.py::test_network_gradients_match[{family}-float64]"
                  for family in ("sigmoid_mse", "sigmoid_softmax_ce"))]
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
 
@@ -82,7 +82,7 @@ def test_a_parallel_run_writes_one_merged_report(tmp_path, mistake):
         assert data["status"] == "FAIL" and data["tests"] == {"failed": 2}
         assert text.startswith("# Gradient verification: FAIL")
         for family in ("sigmoid_mse", "sigmoid_softmax_ce"):
-            assert f"test_network_gradients_match[oracle-{family}-float64]" in text
+            assert f"test_network_gradients_match[{family}-float64]" in text
         assert "disagrees at index" in text and "params = {" in text  # the reason, and the example as code
 
 

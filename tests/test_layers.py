@@ -1,4 +1,5 @@
-"""Each layer's hand-written backward equals each checker's vector-Jacobian product.
+"""Each layer's hand-written backward equals each checker's vector-Jacobian product: each drawn point is
+checked against every selected checker.
 
 The upstream gradient dy is random, never all ones: a backward that ignores dy, or sums where
 it should weight, passes an all-ones check.
@@ -22,15 +23,18 @@ dtypes = pytest.mark.parametrize("dtype", strategies.DTYPES, ids=lambda d: d.nam
 @dtypes
 @pytest.mark.parametrize("kind", reference.LAYERS)
 @given(data=st.data())
-def test_layer_backward_matches_vjp(kind, dtype, checker, data):
+def test_layer_backward_matches_vjp(kind, dtype, checkers, data):
     layer, params, x, dy = data.draw(strategies.layer_cases(kind, dtype), label="layer, params, x, dy")
     out, cache = layer.forward(params, x)
     dx, grads = layer.backward(cache, dy)
     step, inputs = Step.of(layer), {"x": x, **params}
-    output, pulled = load(checker).value_and_vjp(step, inputs, dy)
-    theirs = {"output": output, **pulled}
-    context = f"layer {kind} {layer.options} {np.dtype(dtype)} vs {checker} (x {x.shape})"
-    assert_agree(context, f"layer {kind}", checker, dtype, {"output": out, "x": dx, **grads}, theirs,
+
+    def theirs(checker):
+        output, pulled = load(checker).value_and_vjp(step, inputs, dy)
+        return {"output": output, **pulled}
+
+    context = f"layer {kind} {layer.options} {np.dtype(dtype)} vs {{checker}} (x {x.shape})"
+    assert_agree(context, f"layer {kind}", checkers, dtype, {"output": out, "x": dx, **grads}, theirs,
                  spread=once(lambda: layer_spread(layer, inputs, dy)))
 
 
@@ -55,27 +59,33 @@ def test_elementwise_layer_agrees_far_from_zero(kind, checker):
 @dtypes
 @pytest.mark.parametrize("kind", reference.LOSSES)
 @given(data=st.data())
-def test_loss_backward_matches_vjp(kind, dtype, checker, data):
+def test_loss_backward_matches_vjp(kind, dtype, checkers, data):
     layer, z, y, dloss = data.draw(strategies.loss_cases(kind, dtype), label="loss, z, y, dloss")
     value, cache = layer.forward(z, y)
     dz, grads = layer.backward(cache, dloss)
     assert grads == {}, f"loss {kind} has no parameters but its backward returned gradients for {list(grads)}"
     step = Step.of(layer)
-    theirs = {"loss": load(checker).value(step, {"x": z}, y), **load(checker).vjp(step, {"x": z}, dloss, y)}
-    context = f"loss {kind} {layer.options} {np.dtype(dtype)} vs {checker} (z {z.shape})"
-    assert_agree(context, f"loss {kind}", checker, dtype, {"loss": value, "x": dz}, theirs,
+
+    def theirs(checker):
+        return {"loss": load(checker).value(step, {"x": z}, y), **load(checker).vjp(step, {"x": z}, dloss, y)}
+
+    context = f"loss {kind} {layer.options} {np.dtype(dtype)} vs {{checker}} (z {z.shape})"
+    assert_agree(context, f"loss {kind}", checkers, dtype, {"loss": value, "x": dz}, theirs,
                  spread=once(lambda: layer_spread(layer, {"x": z}, dloss, y)))
 
 
 @dtypes
 @pytest.mark.parametrize("kind", reference.PENALTIES)
 @given(data=st.data())
-def test_penalty_backward_matches_vjp(kind, dtype, checker, data):
+def test_penalty_backward_matches_vjp(kind, dtype, checkers, data):
     penalty, weights, dloss = data.draw(strategies.penalty_cases(kind, dtype), label="penalty, weights, dloss")
     value, cache = penalty.forward(weights)
     grads = penalty.backward(cache, dloss)
     step = Step.of(penalty, {key: key for key in weights})
-    theirs = {"loss": load(checker).value(step, weights), **load(checker).vjp(step, weights, dloss)}
-    context = f"penalty {kind} {penalty.options} {np.dtype(dtype)} vs {checker}"
-    assert_agree(context, f"penalty {kind}", checker, dtype, {"loss": value, **grads}, theirs,
+
+    def theirs(checker):
+        return {"loss": load(checker).value(step, weights), **load(checker).vjp(step, weights, dloss)}
+
+    context = f"penalty {kind} {penalty.options} {np.dtype(dtype)} vs {{checker}}"
+    assert_agree(context, f"penalty {kind}", checkers, dtype, {"loss": value, **grads}, theirs,
                  spread=once(lambda: layer_spread(penalty, weights, dloss)))

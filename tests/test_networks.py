@@ -1,9 +1,10 @@
 """The reference's loss and every gradient equal each checker's, across random networks and points.
 
-One test per network family × dtype × checker (tests/strategies.FAMILIES); Hypothesis draws the
-layout, the reduction, the sizes (each layer and N up to 16, N = 1 and a single 1-D example among
-them), the L2 strength, the weights and the inputs, and for the "mlp" family also the depth
-(1 to 4 hidden layers), every hidden layer's kind and the (output, loss) pair from the registries.
+One test per network family × dtype (tests/strategies.FAMILIES), each drawn point checked against every
+selected checker (--framework); Hypothesis draws the layout, the reduction, the sizes (each layer and N up
+to 16, N = 1 and a single 1-D example among them), the L2 strength, the weights and the inputs, and for the
+"mlp" family also the depth (1 to 4 hidden layers), every hidden layer's kind and the (output, loss) pair
+from the registries.
 """
 
 import numpy as np
@@ -20,9 +21,9 @@ from tests.compare import check_network
 @pytest.mark.parametrize("dtype", strategies.DTYPES, ids=lambda d: d.name)
 @pytest.mark.parametrize("network", strategies.FAMILIES)
 @given(data=st.data())
-def test_network_gradients_match(network, dtype, checker, mistake, data):
+def test_network_gradients_match(network, dtype, checkers, mistake, data):
     case = data.draw(strategies.cases(network, dtype), label="case")
-    check_network(case, checker, mistake=mistake)
+    check_network(case, checkers, mistake=mistake)
 
 
 @pytest.mark.parametrize("network", strategies.FAMILIES)
