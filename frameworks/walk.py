@@ -31,11 +31,12 @@ def network_loss(spec, ops, params, x, y, **loss_extra):
     return loss
 
 
-def apply(step, ops, x, params, y=None, **loss_extra):
-    """One layer (or, given targets y, one loss) of the description, by the framework's op for its kind."""
+def apply(step, ops, x, params, y=None, **extra):
+    """One layer (or, given targets y, one loss) of the description, by the framework's op for its kind; `extra`
+    goes to the op too (the JAX checker's masks of padded elements)."""
     if y is None:
-        return op(ops, step)(x, **params, **dict(step.options))
-    return op(ops, step)(x, y, **dict(step.options), **loss_extra)
+        return op(ops, step)(x, **params, **dict(step.options), **extra)
+    return op(ops, step)(x, y, **dict(step.options), **extra)
 
 
 def penalty(step, ops, params):
@@ -43,9 +44,9 @@ def penalty(step, ops, params):
     return op(ops, step)(**params, **dict(step.options))
 
 
-def evaluate(step, ops, inputs, y=None, **loss_extra):
+def evaluate(step, ops, inputs, y=None, **extra):
     """One step at `inputs`: {"x": ..., params...} for a layer or loss, {params...} for a penalty."""
     if "x" not in inputs:
         return penalty(step, ops, inputs)
     inputs = dict(inputs)
-    return apply(step, ops, inputs.pop("x"), inputs, y, **loss_extra)
+    return apply(step, ops, inputs.pop("x"), inputs, y, **extra)

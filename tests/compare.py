@@ -81,9 +81,9 @@ def assert_agree(context: str, subject: str, checkers, dtype, ours: dict, theirs
 _SPREADS: dict = {}
 
 
-def _spread(case):
-    """The case's rounding spread, kept for the other checkers' tests of the same drawn case (derandomized
-    runs draw the same cases for each checker) and for the power test's variants of it."""
+def case_spread(case):
+    """The case's rounding spread, kept for every other check of the same drawn case: the power test's checkers
+    and variants of it (derandomized runs draw the same cases for each), the tolerance tests'."""
     key = (repr(case.net), *(np.asarray(a).tobytes() for a in (*case.params.values(), case.x, case.y)))
     if key not in _SPREADS:
         if len(_SPREADS) > 4096:
@@ -111,7 +111,7 @@ def _network_disagreements(case, checkers, model, table: bool) -> dict[str, list
     except Exception as err:
         raise ReferenceRaised(f"the reference raised {type(err).__name__}: {err}") from err
     # The spread is the reference network's, whichever model is judged: the conditioning of the example.
-    spread = once(lambda: _spread(case))
+    spread = once(lambda: case_spread(case))
     out = {}
     for name in names:
         their_loss, their_grads = checker(name).loss_and_grads(case.net.spec, case.params, case.x, case.y)
