@@ -87,15 +87,14 @@ def judge(quantity: str, ours, theirs, checker: str, dtype, spread: Callable[[],
         return Verdict(False, True, False, np.inf, np.inf, np.inf,
                        f"{quantity} has shape {a.shape} ({ours_name}) where {checker}'s is {b.shape}")
     diff = np.abs(a - b)
-    scale = float(np.max(np.abs(b), initial=0.0))
-    abs_err = float(np.max(diff, initial=0.0))
+    size_b = np.abs(b)
+    scale = float(size_b.max(initial=0.0))
+    abs_err = float(diff.max(initial=0.0))
     rel_err = abs_err / scale if scale else (0.0 if abs_err == 0 else np.inf)
-    fixed = f"atol {FIXED.atol:g} + rtol {FIXED.rtol:g} × max|{checker}| {scale:.3g}"
-    by_rounding = f"{SAFETY:g} × (ε × (rounding spread + max|{checker}| {scale:.3g}) + tiny)"
-    rounded = np.zeros(b.shape, dtype=bool)  # where the rounding bound is the one that applies
+    rounded = False  # where the rounding bound is the one that applies (an array, or one value for all)
     if dtype == np.float64:
-        bound = np.full(b.shape, FIXED.bound(scale))
-        if not np.all(diff <= bound) and spread is not None:
+        bound = FIXED.bound(scale)  # one value for every element, unless rounding is asked below
+        if not abs_err <= bound and spread is not None:
             rounding = _rounding_bound(dtype, spread(), scale)
             rounded = rounding > bound
             bound = np.maximum(bound, rounding)
@@ -103,21 +102,28 @@ def judge(quantity: str, ours, theirs, checker: str, dtype, spread: Callable[[],
         raise ValueError(f"{quantity}: a {dtype} result can only be judged with its rounding spread")
     else:
         bound = _rounding_bound(dtype, spread(), scale)
-        rounded[...] = True
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratios = np.where(diff == 0, 0.0, diff / bound)
-    ratio = float(np.max(ratios, initial=0.0))
-    size = np.maximum(np.abs(a), np.abs(b))
-    informative = not (np.any(size > 0) and np.all(bound >= size))  # exact zeros on both sides are judged
-    visible = bool(np.any(VISIBLE * np.abs(b) > 2 * bound))
-    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b)) and np.all(np.isfinite(bound))):
-        ok = False  # an infinite value, or a spread that overflowed, judges nothing: a failure, not a pass
+        rounded = True
+    finite = bool(np.isfinite(a).all() and np.isfinite(b).all() and np.isfinite(bound).all())
+    if finite:  # every bound is positive and finite: no division by zero
+        ratio = float((diff / bound).max(initial=0.0))
     else:
-        ok = bool(np.all(diff <= bound)) or not informative
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratios = np.where(diff == 0, 0.0, diff / bound)
+        ratio = float(np.max(ratios, initial=0.0))
+    size = np.maximum(np.abs(a), size_b)
+    informative = not (bool((size > 0).any()) and bool((bound >= size).all()))  # exact zeros on both sides are judged
+    visible = bool((VISIBLE * size_b > 2 * bound).any())
+    # an infinite value, or a spread that overflowed, judges nothing: a failure, not a pass
+    ok = finite and (abs_err <= np.min(bound) or bool((diff <= bound).all()) or not informative)
     if ok:
         return Verdict(True, informative, visible, abs_err, rel_err, ratio, None)
+    bound, rounded = np.broadcast_to(bound, b.shape), np.broadcast_to(rounded, b.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = np.where(diff == 0, 0.0, diff / bound)
     worst = np.unravel_index(int(np.argmax(np.where(np.isfinite(ratios), ratios, np.inf))), b.shape) if b.size else ()
     index = tuple(int(i) for i in worst)
+    fixed = f"atol {FIXED.atol:g} + rtol {FIXED.rtol:g} × max|{checker}| {scale:.3g}"
+    by_rounding = f"{SAFETY:g} × (ε × (rounding spread + max|{checker}| {scale:.3g}) + tiny)"
     return Verdict(False, True, visible, abs_err, rel_err, ratio, (
         f"{quantity} disagrees at index {index}: {ours_name} {_fmt(a[worst])}, {checker} {_fmt(b[worst])}, "
         f"difference {float(diff[worst]):.3g} > tolerance {float(bound[worst]):.3g} "
