@@ -54,7 +54,8 @@ def pytest_configure(config):
         reason = frameworks.unavailable_reason(name)
         if reason:
             raise pytest.UsageError(f"--framework {name} was asked for, but {reason}")
-    if "jax" in (_requested(config) or frameworks.CHECKERS) and not frameworks.unavailable_reason("jax"):
+    runs_tests = hasattr(config, "workerinput") or not config.getoption("numprocesses", None)  # not xdist's controller
+    if runs_tests and "jax" in (_requested(config) or frameworks.CHECKERS) and not frameworks.unavailable_reason("jax"):
         _persistent_jax_cache(config.rootpath / ".cache" / "jax")
 
 
