@@ -17,13 +17,9 @@ from frameworks import oracle
 from tests import strategies
 from tests.compare import check_network
 
-# The costliest first (the stacks, each structure a JAX compilation; then the drawn-depth mlp), so that the two
-# workers of `pytest -n 2` do not end on one long test while the other idles.
-BY_COST = sorted(strategies.FAMILIES, key=lambda f: (strategies.FAMILIES[f].stack is None, strategies.FAMILIES[f].dense))
-
 
 @pytest.mark.parametrize("dtype", strategies.DTYPES, ids=lambda d: d.name)
-@pytest.mark.parametrize("network", BY_COST)
+@pytest.mark.parametrize("network", strategies.FAMILIES)
 @given(data=st.data())
 def test_network_gradients_match(network, dtype, checkers, mistake, data):
     case = data.draw(strategies.cases(network, dtype), label="case")
