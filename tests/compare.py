@@ -131,17 +131,22 @@ def check_network(case, checkers, model=None, *, mistake: str | None = None, tab
         model = mistakes.apply(net, mistake)
     model = model or net
     context = f"{case.family or net.name} {net!r} {case.dtype} vs {{checker}} (x {case.x.shape})"
+    names = _names(checkers)
     try:
-        failures = _network_disagreements(case, checkers, model, table)
+        failures = _network_disagreements(case, names, model, table)
     except ReferenceRaised as err:  # a backward that crashes on valid input is a failed check, not an error
-        raise AssertionError(f"{context.replace(' vs {checker}', '')}: {err}") from None
-    message = report_all(context, failures, checkers)
+        message, first = f"{context.replace(' vs {checker}', '')}: {err}", names[0]
+    else:
+        message = report_all(context, failures, names)
+        first = next((name for name in names if failures[name]), None)
     if message is None:
         return
     if shorten and shrink.final_replay():
-        first = next(name for name, lines in failures.items() if lines)
         short = shrink.shrink(case, lambda c: _fails(c, first, model))
-        again = _body(_network_disagreements(short, checkers, model, False), _names(checkers))
+        try:
+            again = _body(_network_disagreements(short, names, model, False), names)
+        except ReferenceRaised as err:
+            again = [str(err)]
         message += ("\n\nThe same check fails at this shortened point (values zeroed and rounded while it "
                     "fails):\n  " + "\n  ".join(again) + "\n" + repr(short))
     raise AssertionError(message)
