@@ -76,8 +76,8 @@ def mistake(request):
 
 
 def _selected(config, only=None) -> tuple[list[str], dict[str, str]]:
-    """The checkers to run (--framework, else all; narrowed by a `checkers` mark), and {name: why not} for those
-    that cannot run here."""
+    """The checkers to run (--framework, else all; `only`: those of a test's `checkers` mark), and {name: why not}
+    for those that cannot run here."""
     names = _requested(config) or list(frameworks.CHECKERS)
     names = [n for n in names if only is None or n in only]
     missing = {n: reason for n in names if (reason := frameworks.unavailable_reason(n))}
@@ -87,7 +87,8 @@ def _selected(config, only=None) -> tuple[list[str], dict[str, str]]:
 @pytest.fixture(scope="session")
 def checkers(request) -> tuple[str, ...]:
     """The selected checkers that can run here, for a test that checks each point it draws against all of them
-    (a missing one is named in the run's header); with none, the test skips."""
+    (a missing one is named in the run's header); with none, the test skips. A `checkers` mark does not narrow
+    this fixture (it is the session's): such a test picks its own from it."""
     names, missing = _selected(request.config)
     if not names:
         pytest.skip("no checker can run: " + "; ".join(f"{n}: {why}" for n, why in missing.items()))
@@ -109,9 +110,9 @@ def pytest_generate_tests(metafunc):
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
     """Under `pytest -n N` (xdist's default `--dist load`): the tests that differ only in their `checker` (the power
-    test's, of one mistake, family and dtype, which draw the same cases) go to one worker, where each case's rounding
-    spread (tests/compare.py) is then computed once for every checker. Every other test is a unit of its own, as
-    with `load`."""
+    test's, of one mistake, family and dtype, which draw the same cases in a derandomized profile) go to one worker,
+    where each case's rounding spread (tests/compare.py) is then computed once for every checker. Every other test
+    is a unit of its own, as with `load`."""
     if config.getvalue("dist") != "load":
         return None
     from xdist.scheduler import LoadScopeScheduling

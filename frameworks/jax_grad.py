@@ -5,7 +5,8 @@ JAX compiles once per input shape and dtype, about 0.2 s for a small network: fa
 - shape buckets: every axis is padded with zeros up to its bucket (16, then powers of two), and the
   loss masks out the padded examples and outputs. Padding is exact for the kinds in PADDED: a zero
   row of W, a zero input or a zero bias adds exact zeros to every sum, and padded units reach the
-  loss only through zero weights. Any other kind is compiled at its own shapes.
+  loss only through zero weights. A network with any other kind is compiled at its own shapes; a single
+  step of an image or normalization kind (the layer tests) is padded too, see _PAD_AXES.
 - numeric options (an L2 strength) are arguments of the compiled function, not part of its key, and so
   are an activation's kind (chosen by jax.lax.switch) and a loss's reduction, made numbers for it.
 So a compilation serves every drawn size, strength, activation and reduction of one network structure.

@@ -4,6 +4,8 @@ fail saying exactly what failed."""
 from __future__ import annotations
 
 import functools
+import re
+import traceback
 
 import numpy as np
 
@@ -41,10 +43,31 @@ def _names(checkers) -> tuple[str, ...]:
     return (checkers,) if isinstance(checkers, str) else tuple(checkers)
 
 
+def _what(line: str) -> str:
+    """The quantity a failure line is about, or the whole line where it is about no one quantity."""
+    found = re.match(r"(\S+) (disagrees at|has shape|came back as|is missing)", line)
+    return found.group(1) if found else line
+
+
+def _raised(name: str, err: Exception) -> str:
+    """A checker's own crash, as its failure line: where it happened, so that it can be mended."""
+    frame = traceback.extract_tb(err.__traceback__)[-1]
+    return f"the {name} checker raised {type(err).__name__}: {err} (at {frame.filename}:{frame.lineno})"
+
+
+def their_result(name: str, compute):
+    """compute(), or the line saying that the checker raised: one checker's crash must not hide what the others
+    make of the point."""
+    try:
+        return compute(), None
+    except Exception as err:  # whatever a checker raises is reported as its failure
+        return None, _raised(name, err)
+
+
 def _body(failures: dict[str, list[str]], names) -> list[str]:
     """The first failing checker's lines, then one line on what the others make of the same point."""
     failing = [name for name in names if failures.get(name)]
-    too = [f"{name} disagrees too: {', '.join(dict.fromkeys(line.split()[0] for line in failures[name]))}"
+    too = [f"{name} disagrees too: {', '.join(dict.fromkeys(_what(line) for line in failures[name]))}"
            for name in failing[1:]]
     agree = [name for name in names if name not in failing]
     if agree:
@@ -70,9 +93,11 @@ def assert_agree(context: str, subject: str, checkers, dtype, ours: dict, theirs
     for several, a function from a checker's name to its result; "{checker}" in `context` is replaced by the
     name of the first checker that disagrees."""
     names = _names(checkers)
-    results = {names[0]: theirs} if isinstance(theirs, dict) else {name: theirs(name) for name in names}
-    failures = {name: disagreements(subject, name, dtype, ours, results[name], spread=spread, table=table)
-                for name in names}
+    failures = {}
+    for name in names:
+        result, crash = (theirs, None) if isinstance(theirs, dict) else their_result(name, lambda n=name: theirs(n))
+        failures[name] = [crash] if crash else disagreements(subject, name, dtype, ours, result, spread=spread,
+                                                            table=table)
     message = report_all(context, failures, names)
     if message:
         raise AssertionError(message)
@@ -84,7 +109,8 @@ _SPREADS: dict = {}
 def case_spread(case):
     """The case's rounding spread, kept for every other check of the same drawn case: the power test's checkers
     and variants of it (derandomized runs draw the same cases for each), the tolerance tests'."""
-    key = (repr(case.net), *(np.asarray(a).tobytes() for a in (*case.params.values(), case.x, case.y)))
+    arrays = [np.asarray(a) for a in (*case.params.values(), case.x, case.y)]
+    key = (repr(case.net), *((a.shape, a.dtype.str, a.tobytes()) for a in arrays))  # N = 1 and one example differ
     if key not in _SPREADS:
         if len(_SPREADS) > 4096:
             _SPREADS.clear()
@@ -114,9 +140,11 @@ def _network_disagreements(case, checkers, model, table: bool) -> dict[str, list
     spread = once(lambda: case_spread(case))
     out = {}
     for name in names:
-        their_loss, their_grads = checker(name).loss_and_grads(case.net.spec, case.params, case.x, case.y)
-        out[name] = disagreements(case.family or case.net.name, name, case.dtype, {"loss": loss, **grads},
-                                  {"loss": their_loss, **their_grads}, spread=spread, table=table)
+        result, crash = their_result(
+            name, lambda n=name: checker(n).loss_and_grads(case.net.spec, case.params, case.x, case.y))
+        out[name] = [crash] if crash else disagreements(
+            case.family or case.net.name, name, case.dtype, {"loss": loss, **grads}, {"loss": result[0], **result[1]},
+            spread=spread, table=table)
     return out
 
 

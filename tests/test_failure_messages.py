@@ -9,7 +9,7 @@ import frameworks
 import reference
 from reference import mistakes
 from tests import strategies
-from tests.compare import check_network, report_all
+from tests.compare import assert_agree, case_spread, check_network, report_all
 
 WRONG = "W1 disagrees at index (0, 0): reference 1, jax 2, difference 1 > tolerance 1e-12 (...)"
 
@@ -48,3 +48,26 @@ def test_a_reference_that_raises_is_a_failure_naming_the_error():
 
     with pytest.raises(AssertionError, match=r"float64 \(x \(5, 3\)\): the reference raised ValueError: shapes"):
         check_network(case, ("oracle",), model=Raises(), table=False)
+
+
+def test_a_checker_that_raises_is_named_with_where_and_the_others_still_judge_the_point():
+    def theirs(name):
+        if name == "torch":
+            raise TypeError("unsupported operand")
+        return {"x": np.array([1.0, 2.0])}
+
+    with pytest.raises(AssertionError) as raised:
+        assert_agree("layer vs {checker}", "layer", ("torch", "oracle"), np.float64, {"x": np.array([1.0, 2.0])},
+                     theirs, table=False)
+    lines = str(raised.value).splitlines()
+    assert lines[0] == "layer vs torch:", lines
+    assert lines[1].startswith("  the torch checker raised TypeError: unsupported operand (at "), lines
+    assert "test_failure_messages.py:" in lines[1], lines
+    assert lines[2] == "  oracle agrees at this point", lines
+
+
+def test_the_spread_kept_for_a_case_is_its_own_even_where_another_case_has_the_same_bytes():
+    net = reference.sigmoid_mse(2, 3, 1)
+    one = strategies.fill_case(net, (1,), "values", strategies.Fill(3), np.dtype(np.float32))
+    single = strategies.Case(net, one.params, one.x[0], one.y[0])  # the same values as one 1-D example
+    assert case_spread(one)["x"].shape == (1, 2) and case_spread(single)["x"].shape == (2,)

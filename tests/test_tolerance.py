@@ -121,6 +121,8 @@ def test_a_result_of_pure_noise_is_counted_not_judged_but_a_far_off_one_fails():
 def test_the_engine_says_what_does_not_match():
     assert "has shape (2,) (reference) where c's is (3,)" in judge("W", np.ones(2), np.ones(3), "c", np.float64).message
     assert not judge("W", np.array([np.nan, 1.0]), np.ones(2), "c", np.float64).ok
+    empty = np.zeros(0, np.float32)  # a gradient of nothing agrees: nothing to disagree
+    assert judge("W", empty, empty, "c", np.float32, spread=lambda: np.zeros(0)).ok
 
 
 def test_an_infinite_value_or_spread_fails_instead_of_passing():
