@@ -321,17 +321,18 @@ def _step_function(structure, padded, mode):
 # zeros at the end, up to 8 (then as `bucket`). Exact: a padded channel or filter multiplies zeros by zeros, a padded
 # example is zeros with a zero upstream gradient, and zeros added below and right of an image only add windows below
 # and right of the real ones, which are cut away and get a zero upstream gradient; every real window sees what it saw
-# (a convolution's own padding is zeros too). Flattening only pads the batch: padded channels would move the real
-# elements in its output. A normalization takes its statistics over the real elements alone (_STATISTICS: a mask
-# over those axes); its padded features are zeros, normalized to zeros. Measured on the layer tests (ci profile):
-# 77 compilations to 47 for a convolution (its stride, padding and kernel stay static), 99 to 43 for each pool,
-# and a normalization's about 50 to 2. A dropout is given its mask's uniform draws, made at the real shape from its
-# seed and padded with ones (dropped), so that its seed is not part of the compilation: 63 compilations to 1.
+# (a convolution's own padding is zeros too). Flattening moves the real elements among the padded ones: they are
+# picked out of its output by their places (and the upstream gradient put in them), a permutation. A normalization
+# takes its statistics over the real elements alone (_STATISTICS: a mask over those axes); its padded features are
+# zeros, normalized to zeros. A dropout is given its mask's uniform draws, made at the real shape from its seed and
+# padded with ones (dropped), so that its seed is not part of the compilation. Measured on the layer tests (ci
+# profile), compilations per dtype: a convolution's 77 to 47 (its stride, padding and kernel stay static), each
+# pool's 99 to 43, a flatten's 87 to 1, a normalization's about 50 to 2, a dropout's 63 to 1.
 _PAD_AXES = {
     "conv2d": {"x": (0, 1, 2, 3), "W": (0, 1), "b": (0,)},
     "max_pool2d": {"x": (0, 1, 2, 3)},
     "avg_pool2d": {"x": (0, 1, 2, 3)},
-    "flatten": {"x": (0,)},
+    "flatten": {"x": (0, 1, 2, 3)},
     "batch_norm": {"x": (0, 1, 2, 3), "gamma": (0,), "beta": (0,)},
     "layer_norm": {"x": (0, 1), "gamma": (0,), "beta": (0,)},
     "dropout": {"x": (0, 1, 2, 3)},
@@ -376,12 +377,19 @@ def _padded_call(step, structure, values, inputs, mode, dy):
         masks = {"draws": np.pad(draws, widths, constant_values=1.0)}
         structure = structure._replace(options=tuple((k, 0 if k == "seed" else v) for k, v in structure.options))
     f = _step_function(structure, True, mode)
+    # where the real output's elements are in the padded one: its leading corner, or for a flatten their places
+    where = tuple(slice(0, n) for n in x.shape[:1])
+    if step.kind == "flatten":
+        where += (np.ravel_multi_index(np.indices(x.shape[1:]).reshape(x.ndim - 1, -1), padded["x"].shape[1:]),)
     if mode == "vjp":
         real = tuple(np.shape(dy))
         dyp = np.zeros(_output_shape(structure, values, tuple((k, v.shape) for k, v in padded.items()), dtype), dtype)
-        dyp[tuple(slice(0, n) for n in real)] = dy
-        return f(padded, dyp, None, values, masks), real
-    return f(padded, None, values, masks), _output_shape(structure, values, tuple((k, v.shape) for k, v in inputs.items()), dtype)
+        dyp[where if step.kind == "flatten" else tuple(slice(0, n) for n in real)] = dy
+        out, grads = f(padded, dyp, None, values, masks)
+        return (np.asarray(out)[where] if step.kind == "flatten" else out, grads), real
+    out = f(padded, None, values, masks)
+    real = _output_shape(structure, values, tuple((k, v.shape) for k, v in inputs.items()), dtype)
+    return (np.asarray(out)[where] if step.kind == "flatten" else out), real
 
 
 def _step_call(step, inputs, y, mode, dy=None):
