@@ -364,32 +364,44 @@ def _output_shape(structure, values, shapes, dtype) -> tuple[int, ...]:
     return tuple(jax.eval_shape(f, inputs, None, values, {}).shape)
 
 
+def _extras(step, structure, real, padded):
+    """(what the padded step's op is given besides its inputs, the structure it is compiled for): a normalization's
+    mask of the real elements; a dropout's uniform draws, made from its seed at the real shape and padded with ones
+    (dropped), with the seed then no part of the compilation."""
+    if step.kind in _STATISTICS:
+        return {"mask": _statistics_mask(step.kind, real, padded)}, structure
+    if step.kind == "dropout":
+        draws = np.random.default_rng(dict(step.options)["seed"]).random(real)
+        widths = [(0, p - n) for n, p in zip(real, padded, strict=True)]
+        unseeded = structure._replace(options=tuple((k, 0 if k == "seed" else v) for k, v in structure.options))
+        return {"draws": np.pad(draws, widths, constant_values=1.0)}, unseeded
+    return {}, structure
+
+
+def _places(kind, real_x, padded_x, real_out):
+    """Where the real output's elements are in the padded output: its leading corner, or, for a flatten, which moves
+    them among the padded ones, the batch's rows at their flat places."""
+    if kind == "flatten":
+        return slice(0, real_x[0]), np.ravel_multi_index(np.indices(real_x[1:]).reshape(len(real_x) - 1, -1), padded_x[1:])
+    return tuple(slice(0, n) for n in real_out)
+
+
 def _padded_call(step, structure, values, inputs, mode, dy):
-    """(result, the real output shape) of a step computed on padded inputs (_PAD_AXES)."""
+    """(result, the real output shape) of a step computed on padded inputs (_PAD_AXES), its output already cut."""
     axes = _PAD_AXES[step.kind]
     padded = {k: _pad_axes(v, axes.get(k, ())) for k, v in inputs.items()}
     dtype, x = inputs["x"].dtype, inputs["x"]
-    masks = {"mask": _statistics_mask(step.kind, x.shape, padded["x"].shape)} if step.kind in _STATISTICS else {}
-    if step.kind == "dropout":
-        seed = dict(step.options)["seed"]
-        draws = np.random.default_rng(seed).random(x.shape)
-        widths = [(0, p - n) for n, p in zip(x.shape, padded["x"].shape, strict=True)]
-        masks = {"draws": np.pad(draws, widths, constant_values=1.0)}
-        structure = structure._replace(options=tuple((k, 0 if k == "seed" else v) for k, v in structure.options))
+    extras, structure = _extras(step, structure, x.shape, padded["x"].shape)
     f = _step_function(structure, True, mode)
-    # where the real output's elements are in the padded one: its leading corner, or for a flatten their places
-    where = tuple(slice(0, n) for n in x.shape[:1])
-    if step.kind == "flatten":
-        where += (np.ravel_multi_index(np.indices(x.shape[1:]).reshape(x.ndim - 1, -1), padded["x"].shape[1:]),)
+    shapes = tuple((k, v.shape) for k, v in (padded if mode == "vjp" else inputs).items())
+    real = tuple(np.shape(dy)) if mode == "vjp" else _output_shape(structure, values, shapes, dtype)
+    where = _places(step.kind, x.shape, padded["x"].shape, real)
     if mode == "vjp":
-        real = tuple(np.shape(dy))
-        dyp = np.zeros(_output_shape(structure, values, tuple((k, v.shape) for k, v in padded.items()), dtype), dtype)
-        dyp[where if step.kind == "flatten" else tuple(slice(0, n) for n in real)] = dy
-        out, grads = f(padded, dyp, None, values, masks)
-        return (np.asarray(out)[where] if step.kind == "flatten" else out, grads), real
-    out = f(padded, None, values, masks)
-    real = _output_shape(structure, values, tuple((k, v.shape) for k, v in inputs.items()), dtype)
-    return (np.asarray(out)[where] if step.kind == "flatten" else out), real
+        dyp = np.zeros(_output_shape(structure, values, shapes, dtype), dtype)
+        dyp[where] = dy
+        out, grads = f(padded, dyp, None, values, extras)
+        return (np.asarray(out)[where], grads), real
+    return np.asarray(f(padded, None, values, extras))[where], real
 
 
 def _step_call(step, inputs, y, mode, dy=None):
