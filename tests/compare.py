@@ -93,9 +93,10 @@ def assert_agree(context: str, subject: str, checkers, dtype, ours: dict, theirs
     for several, a function from a checker's name to its result; "{checker}" in `context` is replaced by the
     name of the first checker that disagrees."""
     names = _names(checkers)
+    result_of = (lambda _: theirs) if isinstance(theirs, dict) else theirs
     failures = {}
     for name in names:
-        result, crash = (theirs, None) if isinstance(theirs, dict) else their_result(name, lambda n=name: theirs(n))
+        result, crash = their_result(name, lambda n=name: result_of(n))
         failures[name] = [crash] if crash else disagreements(subject, name, dtype, ours, result, spread=spread,
                                                             table=table)
     message = report_all(context, failures, names)
