@@ -26,7 +26,7 @@ import math
 import sys
 
 import frameworks
-from frameworks import presets, verify
+from frameworks import classroom, presets, verify
 from frameworks.verify import check  # noqa: F401  (check(target, presets, checker, examples): the tool as a function)
 
 DEFAULT_REG = 0.1  # the positive reg at which CS231n code is checked when --reg is not given
@@ -168,39 +168,40 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.preset == "cs231n-layers":
-            return _layers(args, parser)
+            return _layers(args)
         preset_list, described = configure(args)
         reason = frameworks.unavailable_reason(args.checker)
         if reason:
             raise ValueError(f"--checker {args.checker}: {reason}")
-        from frameworks import classroom
-        if args.report or classroom.is_pattern(args.target):
-            return classroom.main(args, preset_list)
-        path, _, name = args.target.rpartition(":")
-        if not path or not name:
-            raise ValueError(f"expected FILE.py:NAME, got {args.target!r}")
-        # One file is checked in a child process too: no student code can hang or end the tool itself.
-        result = classroom.one(args, preset_list, described)
-        if result.verdict == "ERROR" and result.wrong and result.wrong[0].startswith("usage: "):
-            raise ValueError(result.wrong[0].removeprefix("usage: "))
+        return _run(args, classroom.network_job(preset_list, args, described))
     except (TypeError, ValueError) as err:
         parser.error(str(err))
+
+
+def _run(args, job) -> int:
+    """A pattern or --report: class mode; one file: checked in a child process too, so that no student code
+    can hang or end the tool itself."""
+    if args.report or classroom.is_pattern(args.target):
+        return classroom.main(args, job)
+    path, _, name = args.target.rpartition(":")
+    if not path or not name:
+        raise ValueError(f"expected FILE.py:NAME, got {args.target!r}")
+    result = classroom.one(args, job)
+    if result.verdict == "ERROR" and result.wrong and result.wrong[0].startswith("usage: "):
+        raise ValueError(result.wrong[0].removeprefix("usage: "))
     emit(result, args)
     return 0 if result.verdict == "PASS" else 1
 
 
-def _layers(args, parser) -> int:
-    """--preset cs231n-layers: one layer function of a CS231n layers.py, in this process (frameworks.layer_check)."""
-    from frameworks import layer_check
-
-    given = _given(args, [*NETWORK_ONLY, *MLP_ONLY, "reg", "sizes", "report"]) + (["--gradescope"] if args.gradescope else [])
+def _layers(args) -> int:
+    """--preset cs231n-layers: a layer function of a CS231n layers.py (frameworks.layer_check), one file or a class."""
+    given = _given(args, [*NETWORK_ONLY, *MLP_ONLY, "reg", "sizes"])
     if given:
         raise ValueError(f"{', '.join(given)} do not apply to --preset cs231n-layers")
-    result = layer_check.check(args.target, args.checker, args.examples, args.timeout)
-    if result.verdict == "ERROR" and result.wrong and result.wrong[0].startswith("usage: "):
-        parser.error(result.wrong[0].removeprefix("usage: "))
-    emit(result, args)
-    return 0 if result.verdict == "PASS" else 1
+    reason = frameworks.unavailable_reason(args.checker)
+    if reason:
+        raise ValueError(f"--checker {args.checker}: {reason}")
+    return _run(args, classroom.layer_job(args))
 
 
 def emit(result, args, out=None) -> None:

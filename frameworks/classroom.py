@@ -2,6 +2,7 @@
 
     python -m frameworks.check 'submissions/*/q2_neural.py:forward_backward_prop' --preset cs224n-q2 \\
         --report class/ [--gradescope] [--time-limit 120] [--jobs 2]
+    python -m frameworks.check 'submissions/*/layers.py:batchnorm_backward' --preset cs231n-layers --report class/
 
 A student's crash, infinite loop or sys.exit harms no other check: each file runs in a child
 process, killed when its time is up, forked from a server process that imported the checker once
@@ -16,6 +17,7 @@ run: the caller may have computed with torch or JAX before). Written into the --
 from __future__ import annotations
 
 import collections
+import functools
 import glob
 import json
 import multiprocessing
@@ -69,13 +71,35 @@ def names(paths: list[Path], pattern: str = "") -> list[str]:
     return out
 
 
-def one(args, preset_list, described) -> verify.Result:
+def network_job(preset_list, args, described=None):
+    """How one file is checked against presets (verify.check): a function of its "FILE.py:NAME"."""
+    dtype = np.dtype(args.dtype or "float64")
+    return functools.partial(_network_check, preset_list=preset_list, checker=args.checker, examples=args.examples,
+                             dtype=dtype, timeout=args.timeout, described=described)
+
+
+def _network_check(target, *, described, **options):
+    return verify.check(target, described=described or target, **options)
+
+
+def layer_job(args):
+    """How one file's layer function is checked (--preset cs231n-layers, frameworks.layer_check)."""
+    return functools.partial(_layer_check, checker=args.checker, examples=args.examples, timeout=args.timeout)
+
+
+def _layer_check(target, **options):
+    from frameworks import layer_check
+
+    return layer_check.check(target, **options)
+
+
+def one(args, job) -> verify.Result:
     """One file, checked in a forked child with the time limit, as a class of one."""
     path, _, name = args.target.rpartition(":")
-    return verify.Result.from_json(run([Path(path)], name, preset_list, args, described=described)[0])
+    return verify.Result.from_json(run([Path(path)], name, job, args)[0])
 
 
-def _child(connection, target, preset_list, checker, examples, dtype, timeout, described):
+def _child(connection, job, target):
     """In the child: check one file and send the result back. The student's output goes to stderr, file
     descriptor 1 included (os.system, C code), and the child ends at once after sending: a thread the
     student's code left running cannot keep it alive."""
@@ -84,9 +108,9 @@ def _child(connection, target, preset_list, checker, examples, dtype, timeout, d
         sys.stdout = sys.stderr
         verify.keep_hypothesis_out_of_the_students_folder()
         try:
-            result = verify.check(target, preset_list, checker, examples, dtype, timeout, described)
+            result = job(target)
         except BaseException as err:  # KeyboardInterrupt raised by the student's code, say
-            result = verify.Result("ERROR", described, wrong=[f"the check was interrupted: {type(err).__name__}"])
+            result = verify.Result("ERROR", target, wrong=[f"the check was interrupted: {type(err).__name__}"])
         connection.send(result.json())
         connection.close()
     finally:
@@ -100,14 +124,22 @@ def _timed_out(described, limit) -> dict:
         diagnoses=["your code does not return (an infinite loop?)"]).json()
 
 
-def run(paths, name, preset_list, args, log=None, described=None) -> list[dict]:
-    """Every file checked, at most --jobs at a time, each in a forked child killed after --time-limit s."""
+def _label(job, target) -> str:
+    """What a file's check is called where its child says nothing (it was killed, or ended itself)."""
+    if job.func is _layer_check:
+        return f"{target} as CS231n calls it"
+    return job.keywords.get("described") or target
+
+
+def run(paths, name, job, args, log=None) -> list[dict]:
+    """Every file checked by `job` (network_job or layer_job), at most --jobs at a time, each in a forked child
+    killed after --time-limit s."""
     import frameworks
 
     # Children fork from a server process that imported the checker once and never computed with it:
     # a fork of a process whose torch or JAX thread pools have run can deadlock in the child.
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["frameworks.verify", frameworks.CHECKERS[args.checker][0]])
+    context.set_forkserver_preload(["frameworks.verify", "frameworks.layer_check", frameworks.CHECKERS[args.checker][0]])
     jobs = args.jobs or os.cpu_count() or 1
     pending = list(enumerate(paths))
     running, results = {}, [None] * len(paths)
@@ -116,12 +148,10 @@ def run(paths, name, preset_list, args, log=None, described=None) -> list[dict]:
             i, path = pending.pop(0)
             receive, send = context.Pipe(duplex=False)
             target = f"{path}:{name}"
-            dtype = np.dtype(args.dtype or "float64")
-            process = context.Process(target=_child, daemon=True, args=(
-                send, target, preset_list, args.checker, args.examples, dtype, args.timeout, described or target))
+            process = context.Process(target=_child, daemon=True, args=(send, job, target))
             process.start()
             send.close()
-            running[i] = (process, receive, time.monotonic(), described or target)
+            running[i] = (process, receive, time.monotonic(), _label(job, target))
         for i, (process, receive, started, label) in list(running.items()):
             alive = process.is_alive()  # asked before the pipe: a result sent just after is still read below
             if receive.poll():
@@ -202,7 +232,7 @@ def write(folder: Path, named: dict[str, dict], args, single: bool) -> dict:
     return s
 
 
-def main(args, preset_list) -> int:
+def main(args, job) -> int:
     """Class mode: check, write the report, print one line per file (or the summary as JSON); 0 if all pass."""
     paths, name = files(args.target)
     if args.report:
@@ -211,7 +241,7 @@ def main(args, preset_list) -> int:
         except OSError as err:
             raise ValueError(f"--report {args.report}: cannot write there ({err.strerror or err})") from None
     say = (lambda line: print(line, file=sys.stderr)) if args.json else print
-    results = run(paths, name, preset_list, args, log=say)
+    results = run(paths, name, job, args, log=say)
     for result in results:
         result.update(preset=args.preset or "function", checker=args.checker)
     named = dict(zip(names(paths, args.target.rpartition(":")[0]), results, strict=True))

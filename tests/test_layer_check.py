@@ -108,3 +108,30 @@ def test_the_command_line_json_and_usage():
     assert out.returncode == 1 and data["verdict"] == "FAIL" and data["preset"] == "cs231n-layers", out.stdout
     bad = subprocess.run([*command, f"{STUDENTS / 'good.py'}:conv_backward"], capture_output=True, text=True)
     assert bad.returncode == 2 and "cs231n-layers checks affine_backward" in bad.stderr, bad.stderr
+
+
+def test_a_class_of_layer_files_each_in_its_own_process(tmp_path):
+    """Class mode for layers: a file whose backward ends the process, or loops swallowing each call's time limit,
+    gets its verdict and harms no other file's; one such file alone gets a verdict too, never exit status 0."""
+    good = (STUDENTS / "good.py").read_text()
+    ends = good + "\n\ndef relu_backward(dout, cache):\n    import os\n    os._exit(0)\n"
+    swallows = good + ("\n\ndef relu_backward(dout, cache):\n    while True:\n        try:\n            while True:\n"
+                       "                pass\n        except BaseException:\n            pass\n")
+    for name, text in (("alice", good), ("bob", ends), ("carol", swallows)):
+        (tmp_path / "class" / name).mkdir(parents=True)
+        (tmp_path / "class" / name / "layers.py").write_text(text)
+    command = [sys.executable, "-m", "frameworks.check", "--preset", "cs231n-layers", "--checker", CHECKER,
+               "--examples", "20", "--timeout", "1", "--time-limit", "5"]
+    run = subprocess.run([*command, f"{tmp_path}/class/*/layers.py:relu_backward", "--report", str(tmp_path / "report")],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+    summary = json.loads((tmp_path / "report" / "summary.json").read_text())
+    assert summary["verdicts"] == {"alice": "PASS", "bob": "ERROR", "carol": "FAIL"}, summary
+    bob = json.loads((tmp_path / "report" / "students" / "bob.json").read_text())
+    assert bob["wrong"] == ["your code ended the check's process (exit status 0) before it returned"], bob
+    carol = json.loads((tmp_path / "report" / "students" / "carol.json").read_text())
+    assert "the check did not finish within --time-limit 5 s" in carol["wrong"][0], carol
+    assert (tmp_path / "report" / "students" / "alice.md").read_text().startswith("# alice: PASS\n")
+    alone = subprocess.run([*command, f"{tmp_path}/class/bob/layers.py:relu_backward", "--json"],
+                           capture_output=True, text=True, timeout=300)
+    assert alone.returncode == 1 and json.loads(alone.stdout)["verdict"] == "ERROR", (alone.stdout, alone.stderr)
