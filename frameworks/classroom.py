@@ -110,7 +110,7 @@ def _child(connection, job, target):
         try:
             result = job(target)
         except BaseException as err:  # KeyboardInterrupt raised by the student's code, say
-            result = verify.Result("ERROR", target, wrong=[f"the check was interrupted: {type(err).__name__}"])
+            result = verify.Result("ERROR", _label(job, target), wrong=[f"the check was interrupted: {type(err).__name__}"])
         connection.send(result.json())
         connection.close()
     finally:
@@ -125,9 +125,11 @@ def _timed_out(described, limit) -> dict:
 
 
 def _label(job, target) -> str:
-    """What a file's check is called where its child says nothing (it was killed, or ended itself)."""
+    """What a file's check is called where the check itself says nothing (it was killed, ended or interrupted)."""
     if job.func is _layer_check:
-        return f"{target} as CS231n calls it"
+        from frameworks import layer_check
+
+        return layer_check.describe(target)
     return job.keywords.get("described") or target
 
 

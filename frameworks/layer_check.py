@@ -170,10 +170,14 @@ def _example(name, config, x, params, dout, y) -> list[str]:
             f"{', '.join('d' + r for r in spec.returns)} = {name}(dout, cache)"]
 
 
+def describe(target_text) -> str:
+    return f"{target_text} as CS231n calls it"
+
+
 def check(target_text, checker="torch", examples=60, timeout=10.0) -> Result:
     """The verdict on one layer function of the file, against the checker."""
     path, _, name = target_text.rpartition(":")
-    described = f"{target_text} as CS231n calls it"
+    described = describe(target_text)
     if name not in FUNCTIONS:
         return Result("ERROR", described, wrong=[f"usage: --preset cs231n-layers checks {', '.join(FUNCTIONS)}; "
                                                  f"got {name!r}"])
