@@ -117,10 +117,8 @@ def _given(args, names) -> list[str]:
     return [f"--{n}" for n in names if getattr(args, n) is not None]
 
 
-def configure(args) -> tuple[list, str]:
-    """The presets to run (one per reg for CS231n) and the description; ValueError for a bad option."""
-    if (args.preset is None) == (args.network is None):
-        raise ValueError("give --preset (an assignment's convention) or --network (f(params, x, y)), not both or neither")
+def _common(args) -> None:
+    """The options every preset shares: ValueError for a bad one."""
     if args.examples < 1:
         raise ValueError(f"--examples must be at least 1, got {args.examples}")
     for name in ("timeout", "time_limit"):
@@ -131,6 +129,13 @@ def configure(args) -> tuple[list, str]:
         raise ValueError(f"--jobs must be 0 (as many as the cores) or more, got {args.jobs}")
     if args.gradescope and not args.report:
         raise ValueError("--gradescope writes into the --report folder: give --report DIR too")
+
+
+def configure(args) -> tuple[list, str]:
+    """The presets to run (one per reg for CS231n) and the description; ValueError for a bad option."""
+    if (args.preset is None) == (args.network is None):
+        raise ValueError("give --preset (an assignment's convention) or --network (f(params, x, y)), not both or neither")
+    _common(args)
     misplaced = _given(args, ["reg"]) if args.preset != "cs231n-two-layer" else []
     misplaced += _given(args, MLP_ONLY) if args.network != "mlp" else []
     misplaced += _given(args, NETWORK_ONLY) if args.network is None else []
@@ -173,7 +178,8 @@ def main(argv=None) -> int:
         reason = frameworks.unavailable_reason(args.checker)
         if reason:
             raise ValueError(f"--checker {args.checker}: {reason}")
-        return _run(args, classroom.network_job(preset_list, args, described))
+        single = not (args.report or classroom.is_pattern(args.target))  # in a class, each file is named by its path
+        return _run(args, classroom.network_job(preset_list, args, described if single else None))
     except (TypeError, ValueError) as err:
         parser.error(str(err))
 
@@ -198,6 +204,12 @@ def _layers(args) -> int:
     given = _given(args, [*NETWORK_ONLY, *MLP_ONLY, "reg", "sizes"])
     if given:
         raise ValueError(f"{', '.join(given)} do not apply to --preset cs231n-layers")
+    _common(args)
+    from frameworks.layer_functions import FUNCTIONS
+
+    name = args.target.rpartition(":")[2]
+    if name not in FUNCTIONS:
+        raise ValueError(f"--preset cs231n-layers checks {', '.join(FUNCTIONS)}; got {name!r}")
     reason = frameworks.unavailable_reason(args.checker)
     if reason:
         raise ValueError(f"--checker {args.checker}: {reason}")
