@@ -175,19 +175,27 @@ def main(argv=None) -> int:
         if args.preset == "cs231n-layers":
             return _layers(args)
         preset_list, described = configure(args)
-        reason = frameworks.unavailable_reason(args.checker)
-        if reason:
-            raise ValueError(f"--checker {args.checker}: {reason}")
-        single = not (args.report or classroom.is_pattern(args.target))  # in a class, each file is named by its path
-        return _run(args, classroom.network_job(preset_list, args, described if single else None))
+        _checker_runs(args)
+        return _run(args, classroom.network_job(preset_list, args, None if _class(args) else described))
     except (TypeError, ValueError) as err:
         parser.error(str(err))
 
 
+def _checker_runs(args) -> None:
+    reason = frameworks.unavailable_reason(args.checker)
+    if reason:
+        raise ValueError(f"--checker {args.checker}: {reason}")
+
+
+def _class(args) -> bool:
+    """A pattern or --report: class mode, where each file is named by its path."""
+    return bool(args.report) or classroom.is_pattern(args.target)
+
+
 def _run(args, job) -> int:
-    """A pattern or --report: class mode; one file: checked in a child process too, so that no student code
-    can hang or end the tool itself."""
-    if args.report or classroom.is_pattern(args.target):
+    """Class mode, or one file: checked in a child process too, so that no student code can hang or end the
+    tool itself."""
+    if _class(args):
         return classroom.main(args, job)
     path, _, name = args.target.rpartition(":")
     if not path or not name:
@@ -210,9 +218,7 @@ def _layers(args) -> int:
     name = args.target.rpartition(":")[2]
     if name not in FUNCTIONS:
         raise ValueError(f"--preset cs231n-layers checks {', '.join(FUNCTIONS)}; got {name!r}")
-    reason = frameworks.unavailable_reason(args.checker)
-    if reason:
-        raise ValueError(f"--checker {args.checker}: {reason}")
+    _checker_runs(args)
     return _run(args, classroom.layer_job(args))
 
 

@@ -24,11 +24,13 @@ import multiprocessing
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
-from frameworks import verify
+from frameworks import layer_check, verify
 
 PATTERN_CHARS = "*?["
 
@@ -71,26 +73,34 @@ def names(paths: list[Path], pattern: str = "") -> list[str]:
     return out
 
 
-def network_job(preset_list, args, described=None):
-    """How one file is checked against presets (verify.check): a function of its "FILE.py:NAME"."""
-    dtype = np.dtype(args.dtype or "float64")
-    return functools.partial(_network_check, preset_list=preset_list, checker=args.checker, examples=args.examples,
-                             dtype=dtype, timeout=args.timeout, described=described)
+class Job(NamedTuple):
+    """How each file is checked: check(target) gives its verdict (verify.Result), in the child; label(target) is
+    what that check is called where it says nothing itself (it was killed, ended or interrupted)."""
+
+    check: Callable
+    label: Callable
 
 
-def _network_check(target, *, described, **options):
-    return verify.check(target, described=described or target, **options)
+def _named(described, target) -> str:
+    return described or target
 
 
-def layer_job(args):
-    """How one file's layer function is checked (--preset cs231n-layers, frameworks.layer_check)."""
-    return functools.partial(_layer_check, checker=args.checker, examples=args.examples, timeout=args.timeout)
+def network_job(preset_list, args, described=None) -> Job:
+    """Checked against presets (verify.check); `described` names the one file, else each is named by its path."""
+    label = functools.partial(_named, described)
+    return Job(functools.partial(_network_check, label=label, preset_list=preset_list, checker=args.checker,
+                                 examples=args.examples, dtype=np.dtype(args.dtype or "float64"), timeout=args.timeout),
+               label)
 
 
-def _layer_check(target, **options):
-    from frameworks import layer_check
+def _network_check(target, *, label, **options):
+    return verify.check(target, described=label(target), **options)
 
-    return layer_check.check(target, **options)
+
+def layer_job(args) -> Job:
+    """A layer function checked as CS231n calls it (--preset cs231n-layers, frameworks.layer_check)."""
+    return Job(functools.partial(layer_check.check, checker=args.checker, examples=args.examples, timeout=args.timeout),
+               layer_check.describe)
 
 
 def one(args, job) -> verify.Result:
@@ -108,9 +118,9 @@ def _child(connection, job, target):
         sys.stdout = sys.stderr
         verify.keep_hypothesis_out_of_the_students_folder()
         try:
-            result = job(target)
+            result = job.check(target)
         except BaseException as err:  # KeyboardInterrupt raised by the student's code, say
-            result = verify.Result("ERROR", _label(job, target), wrong=[f"the check was interrupted: {type(err).__name__}"])
+            result = verify.Result("ERROR", job.label(target), wrong=[f"the check was interrupted: {type(err).__name__}"])
         connection.send(result.json())
         connection.close()
     finally:
@@ -122,15 +132,6 @@ def _timed_out(described, limit) -> dict:
         f"the check did not finish within --time-limit {limit:g} s: your code does not return "
         "(an infinite loop that also swallows the time limit of each call?)"],
         diagnoses=["your code does not return (an infinite loop?)"]).json()
-
-
-def _label(job, target) -> str:
-    """What a file's check is called where the check itself says nothing (it was killed, ended or interrupted)."""
-    if job.func is _layer_check:
-        from frameworks import layer_check
-
-        return layer_check.describe(target)
-    return job.keywords.get("described") or target
 
 
 def run(paths, name, job, args, log=None) -> list[dict]:
@@ -153,7 +154,7 @@ def run(paths, name, job, args, log=None) -> list[dict]:
             process = context.Process(target=_child, daemon=True, args=(send, job, target))
             process.start()
             send.close()
-            running[i] = (process, receive, time.monotonic(), _label(job, target))
+            running[i] = (process, receive, time.monotonic(), job.label(target))
         for i, (process, receive, started, label) in list(running.items()):
             alive = process.is_alive()  # asked before the pipe: a result sent just after is still read below
             if receive.poll():

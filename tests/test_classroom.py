@@ -19,6 +19,7 @@ def test_the_class_report_of_a_folder_with_a_crash_and_two_infinite_loops(tmp_pa
         cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
     assert run.stdout.splitlines()[-1] == f"2 of 15 pass; report in {tmp_path}"
+    assert "FAIL: tests/students/cs224n/carol/q2_neural.py:forward_backward_prop" in run.stdout.splitlines()  # its own path
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert (summary["students"], summary["pass"], summary["fail"], summary["error"]) == (15, 2, 13, 0)
     verdicts = summary["verdicts"]

@@ -135,3 +135,14 @@ def test_a_class_of_layer_files_each_in_its_own_process(tmp_path, capsys):
     assert (tmp_path / "report" / "students" / "alice.md").read_text().startswith("# alice: PASS\n")
     status = check_tool.main([*command[3:], f"{tmp_path}/class/bob/layers.py:relu_backward", "--json"])  # its child ends
     assert status == 1 and json.loads(capsys.readouterr().out)["verdict"] == "ERROR"
+
+
+@pytest.mark.parametrize(("options", "said"), [
+    (["tests/students/layers/g*.py:conv_backward"], "cs231n-layers checks affine_backward"),
+    (["tests/students/layers/good.py:relu_backward", "--jobs", "-1"], "--jobs must be 0"),
+    (["tests/students/layers/good.py:relu_backward", "--time-limit", "nan"], "--time-limit must be a positive number"),
+    (["tests/students/layers/good.py:relu_backward", "--gradescope"], "give --report DIR too")])
+def test_a_bad_option_is_a_usage_error_before_any_file_is_checked(options, said, capsys):
+    with pytest.raises(SystemExit) as ended:
+        check_tool.main([*options, "--preset", "cs231n-layers"])
+    assert ended.value.code == 2 and said in capsys.readouterr().err
