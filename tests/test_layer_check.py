@@ -101,14 +101,12 @@ def test_code_that_returns_the_wrong_thing_gets_a_verdict(name, said):
     assert not result.shortened and result.runs == ["1 configuration drawn, the last failed"], result
 
 
-def test_the_command_line_json_and_usage():
+def test_the_command_line_json():
     command = [sys.executable, "-m", "frameworks.check", "--preset", "cs231n-layers", "--examples", "20"]
     out = subprocess.run([*command, f"{STUDENTS / 'conv_stride.py'}:conv_backward_naive", "--json"],
                          capture_output=True, text=True)
     data = json.loads(out.stdout)
     assert out.returncode == 1 and data["verdict"] == "FAIL" and data["preset"] == "cs231n-layers", out.stdout
-    bad = subprocess.run([*command, f"{STUDENTS / 'good.py'}:conv_backward"], capture_output=True, text=True)
-    assert bad.returncode == 2 and "cs231n-layers checks affine_backward" in bad.stderr, bad.stderr
 
 
 def test_a_class_of_layer_files_each_in_its_own_process(tmp_path, capsys):
@@ -138,6 +136,7 @@ def test_a_class_of_layer_files_each_in_its_own_process(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(("options", "said"), [
+    (["tests/students/layers/good.py:conv_backward"], "cs231n-layers checks affine_backward"),
     (["tests/students/layers/g*.py:conv_backward"], "cs231n-layers checks affine_backward"),
     (["tests/students/layers/good.py:relu_backward", "--jobs", "-1"], "--jobs must be 0"),
     (["tests/students/layers/good.py:relu_backward", "--time-limit", "nan"], "--time-limit must be a positive number"),
