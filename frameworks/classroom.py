@@ -139,6 +139,10 @@ def run(paths, name, job, args, log=None) -> list[dict]:
     killed after --time-limit s."""
     import frameworks
 
+    # One thread a child: --jobs children share the cores, and the idle threads of OpenMP (torch's) and OpenBLAS
+    # (NumPy's) wait by spinning: benchmarks/classroom.py --quick took 13.5 s and 14.2 s with their defaults, 12.7 s and
+    # 12.7 s with one thread, in turns. Read by the server process below when it starts (a value set already stays).
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     # Children fork from a server process that imported the checker once and never computed with it:
     # a fork of a process whose torch or JAX thread pools have run can deadlock in the child.
     context = multiprocessing.get_context("forkserver")
