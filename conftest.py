@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 
-# One thread per process. The suite runs one process per core (-n 2), and its arrays are tiny: a second thread
-# per process gains nothing and costs a great deal. OpenMP (torch's) and OpenBLAS (NumPy's) threads wait for
-# work by spinning, so two processes of two threads each took the two cores from each other: make verify took
-# 52 s with them and 29-35 s with OMP_NUM_THREADS=1 (OpenBLAS reads it too), the same run, the same machine.
+# One OpenMP and OpenBLAS thread per process. The suite runs one process per core (-n 2), and its arrays are tiny:
+# a second thread per process gains nothing and costs a great deal. OpenMP's (torch's) and OpenBLAS's (NumPy's)
+# threads wait for work by spinning, so two processes of two threads each took the two cores from each other:
+# make verify took 52 s with them and 29-35 s with OMP_NUM_THREADS=1 (OpenBLAS reads it too), one run after the
+# other. XLA's own thread pool ignores it; turning that off too made make verify slower (37 s, docs/speed.md).
 # Set before NumPy and torch start (neither is imported yet); xdist's workers inherit it, and so do the
 # processes the tests start. A value set already stays as it is.
 os.environ.setdefault("OMP_NUM_THREADS", "1")

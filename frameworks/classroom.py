@@ -21,6 +21,7 @@ import functools
 import glob
 import json
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import sys
 import time
@@ -134,19 +135,30 @@ def _timed_out(described, limit) -> dict:
         diagnoses=["your code does not return (an infinite loop?)"]).json()
 
 
+def _start_server_on_one_thread():
+    """Start the server process (if it is not running yet) with one OpenMP and OpenBLAS thread, which its children
+    inherit: --jobs children share the cores, and the idle threads of OpenMP (torch's) and OpenBLAS (NumPy's) wait by
+    spinning. benchmarks/classroom.py --quick took 13.5 s and 14.2 s with their defaults, 12.7 s and 12.7 s with one
+    thread, in turns. A value set already stays; the caller's own environment is left as it was."""
+    before = os.environ.get("OMP_NUM_THREADS")
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    try:
+        multiprocessing.forkserver.ensure_running()
+    finally:
+        if before is None:
+            del os.environ["OMP_NUM_THREADS"]
+
+
 def run(paths, name, job, args, log=None) -> list[dict]:
     """Every file checked by `job` (network_job or layer_job), at most --jobs at a time, each in a forked child
     killed after --time-limit s."""
     import frameworks
 
-    # One thread a child: --jobs children share the cores, and the idle threads of OpenMP (torch's) and OpenBLAS
-    # (NumPy's) wait by spinning: benchmarks/classroom.py --quick took 13.5 s and 14.2 s with their defaults, 12.7 s and
-    # 12.7 s with one thread, in turns. Read by the server process below when it starts (a value set already stays).
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
     # Children fork from a server process that imported the checker once and never computed with it:
     # a fork of a process whose torch or JAX thread pools have run can deadlock in the child.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["frameworks.verify", "frameworks.layer_check", frameworks.CHECKERS[args.checker][0]])
+    _start_server_on_one_thread()
     jobs = args.jobs or os.cpu_count() or 1
     pending = list(enumerate(paths))
     running, results = {}, [None] * len(paths)
