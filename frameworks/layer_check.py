@@ -5,7 +5,8 @@ For each configuration (frameworks.layer_functions), the student's forward is ca
 assignment calls it, then the backward with the forward's cache and a random upstream gradient;
 the forward's output and every gradient are judged against the checker's (agreement), so a wrong
 forward fails even where its backward matches it. Failures are narrowed down to the features all
-failing configurations share ("only where padding > 0"), and named where a known-wrong variant of
+failing configurations share ("only where padding > 0"), the smallest one's point is shortened while
+it fails (agreement.points.shorten), and named where a known-wrong variant of
 the layer (reference.mistakes) gives the student's values. Dropout's mask is the student's own, read
 off its cache; the fraction of units it keeps tells whether p is the keep probability (the course
 since 2018) or the drop probability (2017), and a forward that keeps neither is a named mistake.
@@ -18,11 +19,12 @@ import numpy as np
 import frameworks
 import reference
 from agreement import compare, layer_spread
-from agreement.points import literal, uniform
+from agreement.points import literal, shorten, uniform
 from frameworks.layer_functions import FUNCTIONS
 from frameworks.submission import Crash, UsageError, call, load
 from frameworks.verify import Result
 from reference import mistakes
+from reference.conv import WindowTies
 from reference.network import Step
 
 MASK_SLACK = 0.12  # how far the fraction kept may stray from p: 400+ units keep within ±0.05 of it
@@ -199,18 +201,29 @@ def check(target_text, checker="torch", examples=60, timeout=10.0) -> Result:
             outcome.runs = [f"{count} configuration{'s' if count > 1 else ''} drawn, the last failed"]
             return outcome
         results.append(outcome)
-    return _result(name, described, results, conventions)
+
+    def shortened(first):
+        return _shortened(name, first, module, target, forward, checker, timeout)
+    return _result(name, described, results, conventions, shortened)
 
 
 def _one(name, config, rng, module, target, forward, checker, timeout, conventions):
-    """The verdicts at one configuration ({"ok", "wrong", "messages", ...}), or a failing Result."""
+    """The verdicts at one drawn configuration ({"ok", "wrong", "messages", ...}), or a failing Result."""
     spec = FUNCTIONS[name]
     x, params, y = _inputs(config, rng)
-    loss_layer, named, spread = spec.loss("mean") if spec.loss else None, None, None
+    loss_layer = spec.loss("mean") if spec.loss else None
     if loss_layer is not None:
         while loss_layer.domain is not None and not loss_layer.domain.inside(x, np.eye(config.classes)[y]):
             x = uniform(rng, np.float64, config.shape)
     dout = uniform(rng, np.float64, truth(module, config, x, params, None)[0].shape) if config.layers else None
+    return _at(name, config, (x, params, dout, y), module, target, forward, checker, timeout, conventions)
+
+
+def _at(name, config, point, module, target, forward, checker, timeout, conventions):
+    """The verdicts at one point (x, params, dout, y) of a configuration, or a failing Result."""
+    spec = FUNCTIONS[name]
+    x, params, dout, y = point
+    loss_layer, named, spread = spec.loss("mean") if spec.loss else None, None, None
     try:
         ours_out, ours, cache = _student(target, forward, name, config, x, params, dout, y, timeout)
     except Crash as crash:
@@ -249,12 +262,47 @@ def _one(name, config, rng, module, target, forward, checker, timeout, conventio
             "point": (x, params, dout, y), "ours": ours, "named": named}
 
 
+def _allowed(name, config, x, y) -> bool:
+    """Whether x is in the domain the configuration's points are drawn from: off every kink and tie (a max pool's
+    ties at 0 too, which its domain allows only after a ReLU)."""
+    if config.classes:
+        domain = FUNCTIONS[name].loss("mean").domain
+        return domain is None or domain.inside(x, np.eye(config.classes)[y])
+    domain = config.layers[0].domain
+    return domain.untied(x) if isinstance(domain, WindowTies) else domain.inside(x)
+
+
+def _shortened(name, first, module, target, forward, checker, timeout):
+    """The failing configuration at a point with zeros and short numbers, while it still fails and stays in the
+    domain (agreement.points.shorten); None if no value could be shortened. The first call that raises or hangs
+    ends the shortening (each could take the whole --timeout)."""
+    config, (x, params, dout, y) = first["config"], first["point"]
+    arrays = {"x": x, **params, **({"dout": dout} if dout is not None else {})}
+    stopped = False
+
+    def at(arrays):
+        point = (arrays["x"], {k: arrays[k] for k in params}, arrays.get("dout"), y)
+        return _at(name, config, point, module, target, forward, checker, timeout, {})
+
+    def fails(arrays) -> bool:
+        nonlocal stopped
+        outcome = None if stopped else at(arrays)
+        stopped = stopped or not isinstance(outcome, dict)  # a Result: the code crashed or kept neither p nor 1 − p
+        return not stopped and not outcome["ok"]
+
+    short = shorten(arrays, fails, allowed=lambda arrays: _allowed(name, config, arrays["x"], y))
+    if all(np.array_equal(short[k], arrays[k]) for k in arrays):
+        return None
+    outcome = at(short)
+    return outcome if isinstance(outcome, dict) and not outcome["ok"] else None
+
+
 def _size(result):
     x, params, _, _ = result["point"]
     return x.size + sum(v.size for v in params.values())
 
 
-def _result(name, described, results, conventions) -> Result:
+def _result(name, described, results, conventions, shortened=lambda first: None) -> Result:
     spec = FUNCTIONS[name]
     quantities = ["loss" if spec.forward is None else "output", *(_d(r) for r in spec.returns if r != "loss")]
     checked = [q for q in quantities if q]
@@ -263,7 +311,8 @@ def _result(name, described, results, conventions) -> Result:
     if not failing:
         return Result("PASS", described, conventions=conventions, checked=checked, runs=runs)
     first = min(failing, key=_size)
-    x, params, dout, y = first["point"]
+    short = shortened(first)
+    x, params, dout, y = (short or first)["point"]
     wrong = set().union(*(r["wrong"] for r in failing))
     right = [q for q in checked if q in first["ours"] and q not in wrong]
     condition = _condition(results)
@@ -276,9 +325,9 @@ def _result(name, described, results, conventions) -> Result:
         named = [m for m in _named(first, loss) if all(m in _named(r, loss) for r in failing[:5])]
     diagnoses = [f"{mistakes.MISTAKES[m][0]} ({m}): your values equal that variant's at every failing configuration "
                  f"looked at" for m in named]
-    return Result("FAIL", described, wrong=first["messages"], where=where, diagnoses=diagnoses,
+    return Result("FAIL", described, wrong=(short or first)["messages"], where=where, diagnoses=diagnoses,
                   conventions=conventions, example=_example(name, first["config"], x, params, dout, y),
-                  checked=checked, runs=runs, explain=_explain(first["config"]), shortened=False)
+                  checked=checked, runs=runs, explain=_explain(first["config"]), shortened=short is not None)
 
 
 def _d(q):

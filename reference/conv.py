@@ -196,6 +196,10 @@ class WindowTies:
         gap, top = self._gaps(h)
         return bool(np.all((gap >= Domain(margin=self.margin).gap(h)) | ((top == 0) & (gap == 0))))
 
+    def untied(self, h) -> bool:
+        """inside, without the exact zeros: where h is not a ReLU's output, an exact tie has no one right answer."""
+        return bool(np.all(self._gaps(h)[0] >= Domain(margin=self.margin).gap(h)))
+
     def into(self, h):
         """Values spread out in the order they already have: distinct, at least 4 / size apart in [−2, 2]."""
         ranks = np.argsort(np.argsort(h, axis=None, kind="stable"), kind="stable").reshape(h.shape)

@@ -1,11 +1,13 @@
 """`python -m frameworks.check FILE.py:NAME --preset cs231n-layers`: CS231n's layer functions, as the
 assignment calls them, with the verdict, the configurations a failure needs, and the mistake named."""
 
+import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from frameworks import check as check_tool
@@ -60,6 +62,22 @@ def test_a_classic_mistake_fails_where_it_shows_and_is_named(file, name, mistake
     returns = FUNCTIONS[name].returns
     call = f"loss, dx = {name}(x, y)" if "loss" in returns else f"{', '.join('d' + r for r in returns)} = {name}(dout, cache)"
     assert result.example[-1] == call, result.example
+    # the call printed is shortened, and still fails when run as printed: against good.py's, the quantity named first
+    # as wrong differs there
+    assert result.shortened, result
+    quantity = {"output": "out"}.get(q := result.wrong[0].split(" disagrees")[0], q)
+    theirs, right = _run(file, result.example), _run("good.py", result.example)
+    assert not np.allclose(theirs[quantity], right[quantity], rtol=1e-8, atol=1e-12), (result.example, result.wrong)
+
+
+def _run(file, lines):
+    """What each name holds after the example's lines are run in the namespace of the file's module."""
+    spec = importlib.util.spec_from_file_location(f"student_{Path(file).stem}", STUDENTS / file)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    namespace = dict(vars(module))
+    exec("\n".join(lines), namespace)
+    return namespace
 
 
 def test_a_wrong_forward_fails_even_where_its_backward_matches_it():
