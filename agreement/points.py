@@ -14,6 +14,8 @@ domains, so that a shortened point never sits on a kink either.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from reference import validate
@@ -139,11 +141,15 @@ def _rounded(value: float, digits: int) -> float:
     return float(f"{value:.{digits}g}")
 
 
-def shorten(arrays: dict, fails, allowed=lambda arrays: True, budget: int = BUDGET) -> dict:
+def shorten(arrays: dict, fails, allowed=lambda arrays: True, budget: int = BUDGET, deadline: float | None = None) -> dict:
     """`arrays` with as many zeros and as few digits as keep `fails(arrays)` and `allowed(arrays)` true:
-    each whole array at zero first, then each element at zero, then at 1, 2 or 3 significant digits."""
+    each whole array at zero first, then each element at zero, then at 1, 2 or 3 significant digits.
+    At most `budget` evaluations of `fails`, none after `deadline` (a time.monotonic() value)."""
     arrays = dict(arrays)
     evaluations = 0
+
+    def spent() -> bool:
+        return evaluations >= budget or (deadline is not None and time.monotonic() >= deadline)
 
     def attempt(key, value) -> bool:
         nonlocal evaluations
@@ -155,13 +161,13 @@ def shorten(arrays: dict, fails, allowed=lambda arrays: True, budget: int = BUDG
         return False
 
     for key in list(arrays):
-        if evaluations < budget and np.any(arrays[key]):
+        if not spent() and np.any(arrays[key]):
             attempt(key, np.zeros_like(arrays[key]))
     for key in list(arrays):
         for index in np.ndindex(np.shape(arrays[key])):
             original = float(arrays[key][index])
             for target in (0.0, *(_rounded(original, d) for d in (1, 2, 3))):
-                if evaluations >= budget or target == original:
+                if spent() or target == original:
                     break
                 value = np.array(arrays[key], copy=True)
                 value[index] = target

@@ -14,12 +14,17 @@ since 2018) or the drop probability (2017), and a forward that keeps neither is 
 
 from __future__ import annotations
 
+import functools
+import time
+from dataclasses import dataclass
+
 import numpy as np
 
 import frameworks
 import reference
 from agreement import compare, layer_spread
 from agreement.points import literal, shorten, uniform
+from agreement.tolerance import VISIBLE
 from frameworks.layer_functions import FUNCTIONS
 from frameworks.submission import Crash, UsageError, call, load
 from frameworks.verify import Result
@@ -28,6 +33,9 @@ from reference.conv import WindowTies
 from reference.network import Step
 
 MASK_SLACK = 0.12  # how far the fraction kept may stray from p: 400+ units keep within ±0.05 of it
+# The failing point is shortened for as long as the drawn configurations took, within these bounds, so that slow code
+# is not stopped by --time-limit and blamed for a loop while the check itself shortens its example.
+SHORTEN_SECONDS, SHORTEN_SECONDS_AT_LEAST = 10.0, 2.0
 
 
 def _seeded(rng):
@@ -140,8 +148,12 @@ def _named(result, loss=None):
     for mistake, (_, target, _) in mistakes.MISTAKES.items():
         if target is mistakes.Network or not isinstance(part, target):
             continue
-        theirs = _variant_values(part, mistake, config, x, params, dout, y)
-        if all(q in theirs and np.allclose(ours[q], theirs[q], rtol=1e-6, atol=1e-9) for q in wrong):
+        try:
+            theirs = _variant_values(part, mistake, config, x, params, dout, y)
+        except ValueError:  # its products do not fit these shapes (W where Wᵀ belongs, W not square): not this one
+            continue
+        if all(q in theirs and np.shape(ours[q]) == np.shape(theirs[q])
+               and np.allclose(ours[q], theirs[q], rtol=1e-6, atol=1e-9) for q in wrong):
             found.append(mistake)
     return found
 
@@ -183,7 +195,7 @@ def check(target_text, checker="torch", examples=60, timeout=10.0) -> Result:
     if name not in FUNCTIONS:
         return Result("ERROR", described, wrong=[f"usage: --preset cs231n-layers checks {', '.join(FUNCTIONS)}; "
                                                  f"got {name!r}"])
-    spec, module = FUNCTIONS[name], frameworks.load(checker)
+    spec = FUNCTIONS[name]
     try:
         target = load(target_text, timeout)
         forward = load(f"{path}:{spec.forward}", timeout) if spec.forward else None
@@ -191,43 +203,56 @@ def check(target_text, checker="torch", examples=60, timeout=10.0) -> Result:
         return Result("ERROR", described, wrong=[f"usage: {err}"])
     except Crash as crash:
         return Result("ERROR", described, wrong=[f"your code {crash}"])
+    subject = Subject(name, target, forward, frameworks.load(checker), checker, timeout)
     rng = np.random.default_rng(0)
-    results, conventions = [], {}
+    results, conventions, started = [], {}, time.monotonic()
     for _ in range(examples):
-        outcome = _one(name, spec.draw(_seeded(rng)), rng, module, target, forward, checker, timeout, conventions)
+        outcome = _one(subject, spec.draw(_seeded(rng)), rng, conventions)
         if isinstance(outcome, Result):  # the code crashed, or its dropout keeps neither p nor 1 − p
             count = len(results) + 1
             outcome.described, outcome.shortened = described, False
             outcome.runs = [f"{count} configuration{'s' if count > 1 else ''} drawn, the last failed"]
             return outcome
         results.append(outcome)
-
-    def shortened(first):
-        return _shortened(name, first, module, target, forward, checker, timeout)
-    return _result(name, described, results, conventions, shortened)
+    seconds = min(SHORTEN_SECONDS, max(SHORTEN_SECONDS_AT_LEAST, time.monotonic() - started))
+    return _result(name, described, results, conventions, functools.partial(_shortened, subject, seconds=seconds))
 
 
-def _one(name, config, rng, module, target, forward, checker, timeout, conventions):
+@dataclass(frozen=True)
+class Subject:
+    """What every point of one check is judged with: the student's function and its forward, and the checker."""
+
+    name: str
+    target: object
+    forward: object
+    module: object
+    checker: str
+    timeout: float
+
+
+def _one(subject, config, rng, conventions):
     """The verdicts at one drawn configuration ({"ok", "wrong", "messages", ...}), or a failing Result."""
-    spec = FUNCTIONS[name]
+    spec = FUNCTIONS[subject.name]
     x, params, y = _inputs(config, rng)
     loss_layer = spec.loss("mean") if spec.loss else None
     if loss_layer is not None:
         while loss_layer.domain is not None and not loss_layer.domain.inside(x, np.eye(config.classes)[y]):
             x = uniform(rng, np.float64, config.shape)
-    dout = uniform(rng, np.float64, truth(module, config, x, params, None)[0].shape) if config.layers else None
-    return _at(name, config, (x, params, dout, y), module, target, forward, checker, timeout, conventions)
+    dout = uniform(rng, np.float64, truth(subject.module, config, x, params, None)[0].shape) if config.layers else None
+    try:
+        return _at(subject, config, (x, params, dout, y), conventions)
+    except Crash as crash:
+        return Result("FAIL", "", wrong=[f"your code {crash}"], example=_example(subject.name, config, x, params, dout, y))
 
 
-def _at(name, config, point, module, target, forward, checker, timeout, conventions):
-    """The verdicts at one point (x, params, dout, y) of a configuration, or a failing Result."""
+def _at(subject, config, point, conventions):
+    """The verdicts at one point (x, params, dout, y) of a configuration, or a failing Result (a dropout that keeps
+    neither p nor 1 − p); a Crash of the student's code propagates."""
+    name, module, checker = subject.name, subject.module, subject.checker
     spec = FUNCTIONS[name]
     x, params, dout, y = point
     loss_layer, named, spread = spec.loss("mean") if spec.loss else None, None, None
-    try:
-        ours_out, ours, cache = _student(target, forward, name, config, x, params, dout, y, timeout)
-    except Crash as crash:
-        return Result("FAIL", "", wrong=[f"your code {crash}"], example=_example(name, config, x, params, dout, y))
+    ours_out, ours, cache = _student(subject.target, subject.forward, name, config, x, params, dout, y, subject.timeout)
     if loss_layer is not None:
         right_out, right = module.value_and_vjp(Step.of(loss_layer), {"x": x}, 1.0, y)
         right = {"x": right["x"]}
@@ -259,7 +284,8 @@ def _at(name, config, point, module, target, forward, checker, timeout, conventi
                        spread=(lambda: {_d(k): v for k, v in spread().items()}) if spread else None)
     wrong = [q for q, v in verdicts.items() if not v.ok]
     return {"config": config, "ok": not wrong, "wrong": wrong, "messages": [verdicts[q].message for q in wrong],
-            "point": (x, params, dout, y), "ours": ours, "named": named}
+            "errors": {q: verdicts[q].rel_err for q in wrong}, "point": (x, params, dout, y), "ours": ours,
+            "named": named}
 
 
 def _allowed(name, config, x, y) -> bool:
@@ -272,29 +298,41 @@ def _allowed(name, config, x, y) -> bool:
     return domain.untied(x) if isinstance(domain, WindowTies) else domain.inside(x)
 
 
-def _shortened(name, first, module, target, forward, checker, timeout):
-    """The failing configuration at a point with zeros and short numbers, while it still fails and stays in the
-    domain (agreement.points.shorten); None if no value could be shortened. The first call that raises or hangs
-    ends the shortening (each could take the whole --timeout)."""
+def _finite(value) -> bool:
+    try:
+        return bool(np.all(np.isfinite(np.asarray(value, dtype=np.float64))))
+    except (TypeError, ValueError):
+        return False
+
+
+def _shortened(subject, first, seconds):
+    """The failing configuration at a point with zeros and short numbers (agreement.points.shorten), or None if no
+    value could be shortened. A shorter point is kept while it stays in the domain, the same quantities are wrong,
+    each by as much relatively as at the drawn point or by 0.1 % (agreement.tolerance.VISIBLE), and what the
+    student's code returned finite stays finite: it shows the same failure, not one that reads like rounding. The first call
+    that raises or hangs ends the shortening (each could take the whole --timeout), and so does `seconds`."""
     config, (x, params, dout, y) = first["config"], first["point"]
     arrays = {"x": x, **params, **({"dout": dout} if dout is not None else {})}
-    stopped = False
-
-    def at(arrays):
-        point = (arrays["x"], {k: arrays[k] for k in params}, arrays.get("dout"), y)
-        return _at(name, config, point, module, target, forward, checker, timeout, {})
+    finite = [q for q, v in first["ours"].items() if _finite(v)]
+    state = {"crashed": False, "kept": None}  # the outcome at the last point kept
 
     def fails(arrays) -> bool:
-        nonlocal stopped
-        outcome = None if stopped else at(arrays)
-        stopped = stopped or not isinstance(outcome, dict)  # a Result: the code crashed or kept neither p nor 1 − p
-        return not stopped and not outcome["ok"]
+        if state["crashed"]:
+            return False
+        try:
+            outcome = _at(subject, config, (arrays["x"], {k: arrays[k] for k in params}, arrays.get("dout"), y), {})
+        except Crash:
+            state["crashed"] = True
+            return False
+        same = (isinstance(outcome, dict) and set(outcome["wrong"]) == set(first["wrong"])
+                and all(outcome["errors"][q] >= min(e, VISIBLE) for q, e in first["errors"].items())
+                and all(_finite(outcome["ours"][q]) for q in finite))
+        state["kept"] = outcome if same else state["kept"]
+        return same
 
-    short = shorten(arrays, fails, allowed=lambda arrays: _allowed(name, config, arrays["x"], y))
-    if all(np.array_equal(short[k], arrays[k]) for k in arrays):
-        return None
-    outcome = at(short)
-    return outcome if isinstance(outcome, dict) and not outcome["ok"] else None
+    shorten(arrays, fails, allowed=lambda arrays: _allowed(subject.name, config, arrays["x"], y),
+            deadline=time.monotonic() + seconds)
+    return state["kept"]
 
 
 def _size(result):

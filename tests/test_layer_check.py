@@ -47,6 +47,7 @@ MISTAKES = [
     ("layernorm_over_batch.py", "layernorm_backward", "layernorm_over_the_batch", None, "dbeta", "dgamma, dx, output"),
     ("spatial_counting_n.py", "spatial_batchnorm_backward", "spatial_batchnorm_counting_n", None,
      "output, dgamma, dbeta", "dx"),
+    ("affine_db_mean.py", "affine_backward", "bias_not_summed", None, "output, dx, dw", "db"),
 ]
 
 
@@ -62,12 +63,14 @@ def test_a_classic_mistake_fails_where_it_shows_and_is_named(file, name, mistake
     returns = FUNCTIONS[name].returns
     call = f"loss, dx = {name}(x, y)" if "loss" in returns else f"{', '.join('d' + r for r in returns)} = {name}(dout, cache)"
     assert result.example[-1] == call, result.example
-    # the call printed is shortened, and still fails when run as printed: against good.py's, the quantity named first
-    # as wrong differs there
+    # the call printed is shortened and fails there as everywhere, in the same quantities: run as printed, each
+    # differs from good.py's
     assert result.shortened, result
-    quantity = {"output": "out"}.get(q := result.wrong[0].split(" disagrees")[0], q)
+    shown = [line.split(" disagrees")[0] for line in result.wrong]
+    assert sorted(shown) == sorted(wrong.split(", ")), (result.wrong, result.where)
     theirs, right = _run(file, result.example), _run("good.py", result.example)
-    assert not np.allclose(theirs[quantity], right[quantity], rtol=1e-8, atol=1e-12), (result.example, result.wrong)
+    for quantity in ({"output": "out"}.get(q, q) for q in shown):
+        assert not np.allclose(theirs[quantity], right[quantity], rtol=1e-8, atol=1e-12), (result.example, quantity)
 
 
 def _run(file, lines):
