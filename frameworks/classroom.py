@@ -182,7 +182,7 @@ def run(paths, name, job, args, log=None) -> list[dict]:
                 continue
             elif alive:
                 results[i] = _timed_out(label, args.time_limit)
-                process.kill()  # still in the student's code: it will not end by itself
+                process.kill()  # its time is up: it is not waited for
             process.join(timeout=5)
             if process.is_alive():
                 process.kill()

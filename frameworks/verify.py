@@ -121,9 +121,10 @@ def _shortened(preset, target, module, point, evaluation, timeout):
     params, x, y = point
     nets = [evaluation.net]
 
-    def fails(arrays):
+    def fails(arrays):  # in the same quantities as at the point found, so that it shows the same failure
         candidate = ({k: arrays[k] for k in params}, arrays["x"], y)
-        return bool(evaluate(preset, target, module, nets, candidate, timeout).wrong)
+        shorter = evaluate(preset, target, module, nets, candidate, timeout)
+        return bool(shorter.wrong) and shorter.disagree == evaluation.disagree and shorter.crash is None
 
     arrays = shorten({**params, "x": x}, fails,
                      allowed=lambda arrays: in_domain(nets[0], {k: arrays[k] for k in params}, arrays["x"], y))
