@@ -23,7 +23,7 @@ import numpy as np
 import frameworks
 import reference
 from agreement import compare, layer_spread
-from agreement.points import literal, shorten, uniform
+from agreement.points import deadline_after, literal, shorten, uniform
 from agreement.tolerance import VISIBLE
 from frameworks.layer_functions import FUNCTIONS
 from frameworks.submission import Crash, UsageError, call, load
@@ -33,9 +33,6 @@ from reference.conv import WindowTies
 from reference.network import Step
 
 MASK_SLACK = 0.12  # how far the fraction kept may stray from p: 400+ units keep within ±0.05 of it
-# The failing point is shortened for as long as the drawn configurations took, within these bounds, so that slow code
-# is not stopped by --time-limit and blamed for a loop while the check itself shortens its example.
-SHORTEN_SECONDS, SHORTEN_SECONDS_AT_LEAST = 10.0, 2.0
 
 
 def _seeded(rng):
@@ -214,8 +211,8 @@ def check(target_text, checker="torch", examples=60, timeout=10.0) -> Result:
             outcome.runs = [f"{count} configuration{'s' if count > 1 else ''} drawn, the last failed"]
             return outcome
         results.append(outcome)
-    seconds = min(SHORTEN_SECONDS, max(SHORTEN_SECONDS_AT_LEAST, time.monotonic() - started))
-    return _result(name, described, results, conventions, functools.partial(_shortened, subject, seconds=seconds))
+    deadline = deadline_after(time.monotonic() - started)
+    return _result(name, described, results, conventions, functools.partial(_shortened, subject, deadline=deadline))
 
 
 @dataclass(frozen=True)
@@ -305,12 +302,12 @@ def _finite(value) -> bool:
         return False
 
 
-def _shortened(subject, first, seconds):
+def _shortened(subject, first, deadline):
     """The failing configuration at a point with zeros and short numbers (agreement.points.shorten), or None if no
     value could be shortened. A shorter point is kept while it stays in the domain, the same quantities are wrong,
     each by as much relatively as at the drawn point or by 0.1 % (agreement.tolerance.VISIBLE), and what the
     student's code returned finite stays finite: it shows the same failure, not one that reads like rounding. The first call
-    that raises or hangs ends the shortening (each could take the whole --timeout), and so does `seconds`."""
+    that raises or hangs ends the shortening (each could take the whole --timeout), and so does `deadline`."""
     config, (x, params, dout, y) = first["config"], first["point"]
     arrays = {"x": x, **params, **({"dout": dout} if dout is not None else {})}
     finite = [q for q, v in first["ours"].items() if _finite(v)]
@@ -331,7 +328,7 @@ def _shortened(subject, first, seconds):
         return same
 
     shorten(arrays, fails, allowed=lambda arrays: _allowed(subject.name, config, arrays["x"], y),
-            deadline=time.monotonic() + seconds)
+            deadline=deadline)
     return state["kept"]
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import tempfile
+import time
 from dataclasses import asdict, dataclass, field
 
 import hypothesis
@@ -28,7 +29,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import frameworks
-from agreement.points import in_domain, shorten
+from agreement.points import deadline_after, in_domain, shorten
 from frameworks import failure
 from frameworks.conventions import detect
 from frameworks.conventions import point as draw
@@ -114,8 +115,9 @@ def search(preset, target, module, accepted, examples, dtype, timeout):
     return state
 
 
-def _shortened(preset, target, module, point, evaluation, timeout):
-    """The failing point with zeros and short numbers, while it still fails and stays off every kink."""
+def _shortened(preset, target, module, point, evaluation, timeout, deadline):
+    """The failing point with zeros and short numbers, while it still fails and stays off every kink, until
+    `deadline` (agreement.points.deadline_after)."""
     if evaluation.crash is not None or evaluation.ours is None:
         return point, evaluation
     params, x, y = point
@@ -126,7 +128,7 @@ def _shortened(preset, target, module, point, evaluation, timeout):
         shorter = evaluate(preset, target, module, nets, candidate, timeout)
         return bool(shorter.wrong) and shorter.disagree == evaluation.disagree and shorter.crash is None
 
-    arrays = shorten({**params, "x": x}, fails,
+    arrays = shorten({**params, "x": x}, fails, deadline=deadline,
                      allowed=lambda arrays: in_domain(nets[0], {k: arrays[k] for k in params}, arrays["x"], y))
     short = ({k: arrays[k] for k in params}, arrays["x"], y)
     return short, evaluate(preset, target, module, nets, short, timeout)
@@ -151,7 +153,7 @@ def run(presets, target, checker: str, examples: int, dtype=np.float64, timeout=
     dtype = np.dtype(dtype)
     result = Result("PASS", described)
     for preset in presets:
-        accepted, read = [{}], {}
+        accepted, read, started = [{}], {}, time.monotonic()
         try:
             accepted, read = detect(preset, target, module, dtype, timeout)
             result.conventions.update(read)
@@ -165,7 +167,8 @@ def run(presets, target, checker: str, examples: int, dtype=np.float64, timeout=
             result.skipped = state["skipped"]
         if state["failing"] is None:
             continue
-        point, evaluation = _shortened(preset, target, module, *state["failing"], timeout)
+        point, evaluation = _shortened(preset, target, module, *state["failing"], timeout,
+                                       deadline_after(time.monotonic() - started))
         result.verdict = "FAIL"
         result.wrong = evaluation.wrong or state["failing"][1].wrong
         if evaluation.crash is None:  # a crash's line gives the shapes; its values would only be long

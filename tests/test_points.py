@@ -2,6 +2,8 @@
 within its declared margin of 0, in a fresh draw or in a shortened one, though Hypothesis and the
 shortening pass both pull values toward 0, where z = 0 is exactly the kink."""
 
+import time
+
 import numpy as np
 import pytest
 
@@ -45,3 +47,21 @@ def test_a_shortened_point_stays_off_the_kink():
     kept = {k: short[k] for k in params}
     assert _off_the_kink(kept, short["x"])
     assert sum(int(np.count_nonzero(v)) for v in short.values()) < sum(int(np.count_nonzero(v)) for v in (*params.values(), x))
+
+
+def test_shortening_stops_at_its_deadline():
+    """Slow code under a per-file time limit must not be stopped while its example is shortened: past the deadline,
+    `fails` is not called again (frameworks.verify and frameworks.layer_check give it agreement.points.deadline_after)."""
+    params, x, _ = points.fill(NET, (5,), "labels", np.random.default_rng(1), np.float64)
+    calls = []
+
+    def fails(arrays):
+        calls.append(1)
+        return True
+
+    short = points.shorten({**params, "x": x}, fails, deadline=time.monotonic())  # the deadline has passed
+    assert not calls and all(np.array_equal(short[k], v) for k, v in {**params, "x": x}.items())
+    points.shorten({**params, "x": x}, fails)
+    assert calls, "without a deadline the same point is shortened"
+    assert points.deadline_after(0.0) - time.monotonic() >= points.SECONDS[0] - 0.5  # at least 2 s, however quick
+    assert points.deadline_after(1e6) - time.monotonic() <= points.SECONDS[1]  # at most 10 s, however slow
