@@ -135,13 +135,15 @@ def literal(a, float64_plain=False) -> str:
 
 
 BUDGET = 600  # evaluations at most: a few seconds, and only once, on the failure reported
-SECONDS = (2.0, 10.0)  # how long shortening may take: as long as the search that found the failure, within these
+# How long shortening may take: as long as the search that found the failure, within these. It bounds the
+# shortening's share of a per-file time limit, so that slow code is not stopped there, and blamed for a loop, while
+# its example is shortened.
+SHORTEST, LONGEST = 2.0, 10.0
 
 
 def deadline_after(searched: float) -> float:
-    """When shortening stops (a time.monotonic() value), given the seconds the search took: slow code checked under
-    a per-file time limit must not be stopped there, and blamed for a loop, while its example is shortened."""
-    return time.monotonic() + min(SECONDS[1], max(SECONDS[0], searched))
+    """When shortening stops (a time.monotonic() value), given the seconds the search took."""
+    return time.monotonic() + min(LONGEST, max(SHORTEST, searched))
 
 
 def _rounded(value: float, digits: int) -> float:

@@ -182,7 +182,7 @@ def run(paths, name, job, args, log=None) -> list[dict]:
                 continue
             elif alive:
                 results[i] = _timed_out(label, args.time_limit)
-                process.kill()  # its time is up: it is not waited for
+                process.kill()  # at once: not given time to end by itself
             process.join(timeout=5)
             if process.is_alive():
                 process.kill()

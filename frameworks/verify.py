@@ -116,22 +116,29 @@ def search(preset, target, module, accepted, examples, dtype, timeout):
 
 
 def _shortened(preset, target, module, point, evaluation, timeout, deadline):
-    """The failing point with zeros and short numbers, while it still fails and stays off every kink, until
-    `deadline` (agreement.points.deadline_after)."""
+    """The failing point with zeros and short numbers, and its evaluation. A shorter point is kept while it stays
+    off every kink and fails as the point found does: the same quantities disagree and the same inputs are changed
+    in place. The first call that raises or hangs ends the shortening, and so does `deadline`
+    (agreement.points.deadline_after)."""
     if evaluation.crash is not None or evaluation.ours is None:
         return point, evaluation
     params, x, y = point
     nets = [evaluation.net]
+    state = {"crashed": False, "kept": evaluation}  # the evaluation at the last point kept
 
-    def fails(arrays):  # in the same quantities as at the point found, so that it shows the same failure
-        candidate = ({k: arrays[k] for k in params}, arrays["x"], y)
-        shorter = evaluate(preset, target, module, nets, candidate, timeout)
-        return bool(shorter.wrong) and shorter.disagree == evaluation.disagree and shorter.crash is None
+    def fails(arrays):
+        if state["crashed"]:
+            return False
+        shorter = evaluate(preset, target, module, nets, ({k: arrays[k] for k in params}, arrays["x"], y), timeout)
+        state["crashed"] = shorter.crash is not None
+        same = (shorter.ours is not None and not state["crashed"] and bool(shorter.wrong)
+                and (shorter.disagree, shorter.changed) == (evaluation.disagree, evaluation.changed))
+        state["kept"] = shorter if same else state["kept"]
+        return same
 
     arrays = shorten({**params, "x": x}, fails, deadline=deadline,
                      allowed=lambda arrays: in_domain(nets[0], {k: arrays[k] for k in params}, arrays["x"], y))
-    short = ({k: arrays[k] for k in params}, arrays["x"], y)
-    return short, evaluate(preset, target, module, nets, short, timeout)
+    return ({k: arrays[k] for k in params}, arrays["x"], y), state["kept"]
 
 
 def explain_command(net) -> str:
@@ -153,7 +160,8 @@ def run(presets, target, checker: str, examples: int, dtype=np.float64, timeout=
     dtype = np.dtype(dtype)
     result = Result("PASS", described)
     for preset in presets:
-        accepted, read, started = [{}], {}, time.monotonic()
+        started = time.monotonic()  # the shortening may take as long as the detection and the search
+        accepted, read = [{}], {}
         try:
             accepted, read = detect(preset, target, module, dtype, timeout)
             result.conventions.update(read)
@@ -170,7 +178,7 @@ def run(presets, target, checker: str, examples: int, dtype=np.float64, timeout=
         point, evaluation = _shortened(preset, target, module, *state["failing"], timeout,
                                        deadline_after(time.monotonic() - started))
         result.verdict = "FAIL"
-        result.wrong = evaluation.wrong or state["failing"][1].wrong
+        result.wrong = evaluation.wrong
         if evaluation.crash is None:  # a crash's line gives the shapes; its values would only be long
             result.example = preset.render(target.name, evaluation.net, point, preset.options)
         if options:

@@ -240,6 +240,22 @@ def test_code_that_works_only_at_the_sizes_given_is_told_so():
     assert any("at every layer size but the 10,5,10 given" in d for d in result.diagnoses), text
 
 
+def test_the_shortened_call_fails_as_the_point_found_does():
+    """Zeroing b2 would hide that the code halves it in place: the shortened call keeps showing that, and the same
+    quantities wrong (sigmoid used for its derivative: W1, b1 and x)."""
+    def halves_b2_in_place(params, x, y):
+        loss, grads = student.sigmoid_instead_of_derivative({k: v.copy() for k, v in params.items()}, x, y)
+        params["b2"] *= 0.5
+        return loss, grads
+
+    result, text = _check(halves_b2_in_place, sizes=(3, 4, 3))
+    assert "your code changed its input params in place" in result.wrong, text
+    assert "inputs changed in place: params" in result.diagnoses, text
+    assert not any(line.startswith("  b2 = np.array([0.0, 0.0") for line in text.splitlines()), text
+    shown = {line.split(" disagrees")[0] for line in result.wrong if " disagrees " in line}
+    assert shown == {"W1", "b1", "x"}, text
+
+
 def test_code_wrong_only_at_the_full_sizes_and_the_largest_batch_fails():
     def wrong_at_eight(params, x, y):
         loss, grads = student.correct(params, x, y)

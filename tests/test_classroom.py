@@ -14,7 +14,8 @@ CLASS = "tests/students/cs224n/*/q2_neural.py:forward_backward_prop"  # 15 submi
 def test_the_class_report_of_a_folder_with_a_crash_and_two_infinite_loops(tmp_path):
     """Every student JSON carries its verdict and diagnoses; the summary counts each mistake once per student."""
     # The limits are short so that peggy's loop, which only --time-limit ends, costs 5 s of a core, not 10: a file
-    # that returns takes about 0.5 s in its forked child here (under 2 s checked alone, imports included), grace 1 s.
+    # that returns takes about 0.5 s in its forked child here (under 2 s checked alone, imports included); grace's
+    # loop, which each call's limit ends, takes one --timeout.
     run = subprocess.run(
         [sys.executable, "-m", "frameworks.check", CLASS, "--preset", "cs224n-q2", "--report", str(tmp_path),
          "--gradescope", "--checker", "oracle", "--timeout", "1", "--time-limit", "5"],
