@@ -146,6 +146,14 @@ def deadline_after(searched: float) -> float:
     return time.monotonic() + min(LONGEST, max(SHORTEST, searched))
 
 
+def finite(value) -> bool:
+    """Whether a result (an array, a number, or whatever a student's code returned) is all finite numbers."""
+    try:
+        return bool(np.all(np.isfinite(np.asarray(value, dtype=np.float64))))
+    except (TypeError, ValueError):
+        return False
+
+
 def _rounded(value: float, digits: int) -> float:
     return float(f"{value:.{digits}g}")
 

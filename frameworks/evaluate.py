@@ -28,6 +28,7 @@ class Evaluation:
     changed: list = field(default_factory=list)  # the arguments the student's code changed in place
     disagree: set = field(default_factory=set)  # the quantities whose verdict failed
     dtype_slips: list = field(default_factory=list)  # gradients that came back in another dtype than the inputs'
+    errors: dict = field(default_factory=dict)  # each disagreeing quantity's relative error (agreement's Verdict.rel_err)
 
     @property
     def hung(self) -> bool:
@@ -70,8 +71,8 @@ def judge(preset, module, net, point, outcome) -> Evaluation:
     wrong = [f"your code changed its input {name} in place" for name in outcome.changed]
     wrong += _missing(preset, outcome.keys) + [v.message for v in verdicts.values() if not v.ok]
     slips = [q for q in outcome.grads if q in right and outcome.grads[q].dtype != x.dtype]
-    return Evaluation(net, ours, right, wrong, None, outcome.notes, outcome.changed,
-                      {q for q, v in verdicts.items() if not v.ok}, slips)
+    failed = {q: v.rel_err for q, v in verdicts.items() if not v.ok}
+    return Evaluation(net, ours, right, wrong, None, outcome.notes, outcome.changed, set(failed), slips, failed)
 
 
 def crashed(preset, module, net, point, crash) -> Evaluation:

@@ -23,7 +23,7 @@ import numpy as np
 import frameworks
 import reference
 from agreement import compare, layer_spread
-from agreement.points import deadline_after, literal, shorten, uniform
+from agreement.points import deadline_after, finite, literal, shorten, uniform
 from agreement.tolerance import VISIBLE
 from frameworks.layer_functions import FUNCTIONS
 from frameworks.submission import Crash, UsageError, call, load
@@ -295,13 +295,6 @@ def _allowed(name, config, x, y) -> bool:
     return domain.untied(x) if isinstance(domain, WindowTies) else domain.inside(x)
 
 
-def _finite(value) -> bool:
-    try:
-        return bool(np.all(np.isfinite(np.asarray(value, dtype=np.float64))))
-    except (TypeError, ValueError):
-        return False
-
-
 def _shortened(subject, first, deadline):
     """The failing configuration at a point with zeros and short numbers (agreement.points.shorten), or None if no
     value could be shortened. A shorter point is kept while it stays in the domain, the same quantities are wrong,
@@ -310,7 +303,7 @@ def _shortened(subject, first, deadline):
     that raises or hangs ends the shortening (each could take the whole --timeout), and so does `deadline`."""
     config, (x, params, dout, y) = first["config"], first["point"]
     arrays = {"x": x, **params, **({"dout": dout} if dout is not None else {})}
-    finite = [q for q, v in first["ours"].items() if _finite(v)]
+    were_finite = [q for q, v in first["ours"].items() if finite(v)]
     state = {"crashed": False, "kept": None}  # the outcome at the last point kept
 
     def fails(arrays) -> bool:
@@ -323,7 +316,7 @@ def _shortened(subject, first, deadline):
             return False
         same = (isinstance(outcome, dict) and set(outcome["wrong"]) == set(first["wrong"])
                 and all(outcome["errors"][q] >= min(e, VISIBLE) for q, e in first["errors"].items())
-                and all(_finite(outcome["ours"][q]) for q in finite))
+                and all(finite(outcome["ours"][q]) for q in were_finite))
         state["kept"] = outcome if same else state["kept"]
         return same
 

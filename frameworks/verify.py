@@ -29,7 +29,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import frameworks
-from agreement.points import deadline_after, in_domain, shorten
+from agreement.points import deadline_after, finite, in_domain, shorten
+from agreement.tolerance import VISIBLE
 from frameworks import failure
 from frameworks.conventions import detect
 from frameworks.conventions import point as draw
@@ -117,13 +118,14 @@ def search(preset, target, module, accepted, examples, dtype, timeout):
 
 def _shortened(preset, target, module, point, evaluation, timeout, deadline):
     """The failing point with zeros and short numbers, and its evaluation. A shorter point is kept while it stays
-    off every kink and fails as the point found does: the same quantities disagree and the same inputs are changed
-    in place. The first call that raises or hangs ends the shortening, and so does `deadline`
-    (agreement.points.deadline_after)."""
+    off every kink and fails as the point found does: the same quantities disagree, each by 0.1 % or more (or as
+    much as there), the student's finite values stay finite and the same inputs are changed in place. The first
+    call that raises or hangs ends the shortening, and so does `deadline` (agreement.points.deadline_after)."""
     if evaluation.crash is not None or evaluation.ours is None:
         return point, evaluation
     params, x, y = point
     nets = [evaluation.net]
+    were_finite = [q for q, v in evaluation.ours.items() if finite(v)]
     state = {"crashed": False, "kept": evaluation}  # the evaluation at the last point kept
 
     def fails(arrays):
@@ -132,7 +134,9 @@ def _shortened(preset, target, module, point, evaluation, timeout, deadline):
         shorter = evaluate(preset, target, module, nets, ({k: arrays[k] for k in params}, arrays["x"], y), timeout)
         state["crashed"] = shorter.crash is not None
         same = (shorter.ours is not None and not state["crashed"] and bool(shorter.wrong)
-                and (shorter.disagree, shorter.changed) == (evaluation.disagree, evaluation.changed))
+                and (shorter.disagree, shorter.changed) == (evaluation.disagree, evaluation.changed)
+                and all(shorter.errors[q] >= min(e, VISIBLE) for q, e in evaluation.errors.items())
+                and all(finite(shorter.ours[q]) for q in were_finite))
         state["kept"] = shorter if same else state["kept"]
         return same
 
