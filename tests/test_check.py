@@ -256,6 +256,18 @@ def test_the_shortened_call_fails_as_the_point_found_does():
     assert shown == {"W1", "b1", "x"}, text
 
 
+def test_the_shortened_call_keeps_the_codes_numbers_finite():
+    """A code whose W1 gradient is 0/0 where x is all zero: zeroing x would show a NaN instead of its mistake."""
+    def nan_where_x_is_zero(params, x, y):
+        loss, grads = student.sigmoid_instead_of_derivative(params, x, y)
+        scale = np.abs(x).sum()
+        with np.errstate(invalid="ignore"):
+            return loss, {**grads, "W1": grads["W1"] * scale / scale}
+
+    result, text = _check(nan_where_x_is_zero, sizes=(3, 4, 3))
+    assert result.verdict == "FAIL" and "nan" not in " ".join(result.wrong).lower(), text
+
+
 def test_code_wrong_only_at_the_full_sizes_and_the_largest_batch_fails():
     def wrong_at_eight(params, x, y):
         loss, grads = student.correct(params, x, y)
