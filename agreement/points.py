@@ -18,6 +18,7 @@ import time
 
 import numpy as np
 
+from agreement.tolerance import VISIBLE
 from reference import validate
 
 VALUE_RANGE = 2.0  # weights, inputs: |v| ≤ 2 keeps float32 rounding meaningful (agreement.tolerance)
@@ -191,3 +192,30 @@ def shorten(arrays: dict, fails, allowed=lambda arrays: True, budget: int = BUDG
                 if attempt(key, value):
                     break
     return arrays
+
+
+def same_failure(found: tuple[dict, dict], now: tuple[dict, dict]) -> bool:
+    """Whether a shorter point fails as the point found does. Each is (relative error of each quantity wrong, what
+    the code returned): the same quantities wrong, each by 0.1 % or more (or by as much as found), and every value
+    that was finite still finite, so that it shows the same failure and not one that reads like rounding or NaN."""
+    (errors_found, values_found), (errors, values) = found, now
+    return (set(errors) == set(errors_found) and all(errors[q] >= min(e, VISIBLE) for q, e in errors_found.items())
+            and all(finite(values[q]) for q, v in values_found.items() if finite(v)))
+
+
+def shorten_failure(arrays: dict, outcome, same, allowed=lambda arrays: True, deadline: float | None = None):
+    """shorten, for a failure of someone's code: `outcome(arrays)` runs it (None when it raised or hung, which ends
+    the shortening: each such call may take a whole timeout), `same(result)` says whether it still fails as it did.
+    Returns the arrays and the result at the last point kept (None if none was)."""
+    state = {"stopped": False, "kept": None}
+
+    def fails(trial) -> bool:
+        result = None if state["stopped"] else outcome(trial)
+        state["stopped"] = result is None
+        if result is None or not same(result):
+            return False
+        state["kept"] = result
+        return True
+
+    return shorten(arrays, fails, allowed, deadline=deadline), state["kept"]
+

@@ -23,8 +23,7 @@ import numpy as np
 import frameworks
 import reference
 from agreement import compare, layer_spread
-from agreement.points import deadline_after, finite, literal, shorten, uniform
-from agreement.tolerance import VISIBLE
+from agreement.points import deadline_after, literal, same_failure, shorten_failure, uniform
 from frameworks.layer_functions import FUNCTIONS
 from frameworks.submission import Crash, UsageError, call, load
 from frameworks.verify import Result
@@ -296,33 +295,24 @@ def _allowed(name, config, x, y) -> bool:
 
 
 def _shortened(subject, first, deadline):
-    """The failing configuration at a point with zeros and short numbers (agreement.points.shorten), or None if no
-    value could be shortened. A shorter point is kept while it stays in the domain, the same quantities are wrong,
-    each by as much relatively as at the drawn point or by 0.1 % (agreement.tolerance.VISIBLE), and what the
-    student's code returned finite stays finite: it shows the same failure, not one that reads like rounding. The first call
-    that raises or hangs ends the shortening (each could take the whole --timeout), and so does `deadline`."""
+    """The failing configuration at a point with zeros and short numbers, or None if no value could be shortened. A
+    shorter point is kept while x stays in the domain and it fails as the drawn point does
+    (agreement.points.same_failure). The first call that raises or hangs ends the shortening, and so does
+    `deadline`."""
     config, (x, params, dout, y) = first["config"], first["point"]
-    arrays = {"x": x, **params, **({"dout": dout} if dout is not None else {})}
-    were_finite = [q for q, v in first["ours"].items() if finite(v)]
-    state = {"crashed": False, "kept": None}  # the outcome at the last point kept
 
-    def fails(arrays) -> bool:
-        if state["crashed"]:
-            return False
+    def outcome(arrays):
         try:
-            outcome = _at(subject, config, (arrays["x"], {k: arrays[k] for k in params}, arrays.get("dout"), y), {})
+            return _at(subject, config, (arrays["x"], {k: arrays[k] for k in params}, arrays.get("dout"), y), {})
         except Crash:
-            state["crashed"] = True
-            return False
-        same = (isinstance(outcome, dict) and set(outcome["wrong"]) == set(first["wrong"])
-                and all(outcome["errors"][q] >= min(e, VISIBLE) for q, e in first["errors"].items())
-                and all(finite(outcome["ours"][q]) for q in were_finite))
-        state["kept"] = outcome if same else state["kept"]
-        return same
+            return None
 
-    shorten(arrays, fails, allowed=lambda arrays: _allowed(subject.name, config, arrays["x"], y),
-            deadline=deadline)
-    return state["kept"]
+    def same(result) -> bool:  # a Result: a dropout that keeps neither p nor 1 − p there
+        return isinstance(result, dict) and same_failure((first["errors"], first["ours"]), (result["errors"], result["ours"]))
+
+    arrays = {"x": x, **params, **({"dout": dout} if dout is not None else {})}
+    return shorten_failure(arrays, outcome, same, allowed=lambda arrays: _allowed(subject.name, config, arrays["x"], y),
+                           deadline=deadline)[1]
 
 
 def _size(result):

@@ -29,8 +29,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import frameworks
-from agreement.points import deadline_after, finite, in_domain, shorten
-from agreement.tolerance import VISIBLE
+from agreement.points import deadline_after, in_domain, same_failure, shorten_failure
 from frameworks import failure
 from frameworks.conventions import detect
 from frameworks.conventions import point as draw
@@ -118,31 +117,25 @@ def search(preset, target, module, accepted, examples, dtype, timeout):
 
 def _shortened(preset, target, module, point, evaluation, timeout, deadline):
     """The failing point with zeros and short numbers, and its evaluation. A shorter point is kept while it stays
-    off every kink and fails as the point found does: the same quantities disagree, each by 0.1 % or more (or as
-    much as there), the student's finite values stay finite and the same inputs are changed in place. The first
-    call that raises or hangs ends the shortening, and so does `deadline` (agreement.points.deadline_after)."""
+    off every kink and fails as the point found does (agreement.points.same_failure), with the same inputs changed
+    in place. The first call that raises or hangs ends the shortening, and so does `deadline`
+    (agreement.points.deadline_after)."""
     if evaluation.crash is not None or evaluation.ours is None:
         return point, evaluation
     params, x, y = point
     nets = [evaluation.net]
-    were_finite = [q for q, v in evaluation.ours.items() if finite(v)]
-    state = {"crashed": False, "kept": evaluation}  # the evaluation at the last point kept
 
-    def fails(arrays):
-        if state["crashed"]:
-            return False
+    def outcome(arrays):
         shorter = evaluate(preset, target, module, nets, ({k: arrays[k] for k in params}, arrays["x"], y), timeout)
-        state["crashed"] = shorter.crash is not None
-        same = (shorter.ours is not None and not state["crashed"] and bool(shorter.wrong)
-                and (shorter.disagree, shorter.changed) == (evaluation.disagree, evaluation.changed)
-                and all(shorter.errors[q] >= min(e, VISIBLE) for q, e in evaluation.errors.items())
-                and all(finite(shorter.ours[q]) for q in were_finite))
-        state["kept"] = shorter if same else state["kept"]
-        return same
+        return shorter if shorter.crash is None else None
 
-    arrays = shorten({**params, "x": x}, fails, deadline=deadline,
-                     allowed=lambda arrays: in_domain(nets[0], {k: arrays[k] for k in params}, arrays["x"], y))
-    return ({k: arrays[k] for k in params}, arrays["x"], y), state["kept"]
+    def same(shorter) -> bool:
+        return (shorter.ours is not None and bool(shorter.wrong) and shorter.changed == evaluation.changed
+                and same_failure((evaluation.errors, evaluation.ours), (shorter.errors, shorter.ours)))
+
+    arrays, kept = shorten_failure({**params, "x": x}, outcome, same, deadline=deadline,
+                                   allowed=lambda arrays: in_domain(nets[0], {k: arrays[k] for k in params}, arrays["x"], y))
+    return ({k: arrays[k] for k in params}, arrays["x"], y), kept or evaluation
 
 
 def explain_command(net) -> str:

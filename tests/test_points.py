@@ -68,3 +68,17 @@ def test_shortening_takes_as_long_as_the_search_within_bounds():
     assert points.deadline_after(0.0) - time.monotonic() >= points.SHORTEST - 0.5  # however quick the search
     assert points.deadline_after(1e6) - time.monotonic() <= points.LONGEST  # however slow
     assert 4.0 <= points.deadline_after(5.0) - time.monotonic() <= 5.0
+
+
+def test_a_call_that_raises_or_hangs_ends_the_shortening():
+    """shorten_failure: once the code's outcome is None (it raised or hung, each time a whole timeout), it is not
+    called again; the result kept is the last that still failed the same way."""
+    params, x, _ = points.fill(NET, (5,), "labels", np.random.default_rng(1), np.float64)
+    calls = []
+
+    def outcome(arrays):
+        calls.append(1)
+        return "fails" if len(calls) < 3 else None
+
+    _, kept = points.shorten_failure({**params, "x": x}, outcome, same=lambda result: result == "fails")
+    assert len(calls) == 3 and kept == "fails"
