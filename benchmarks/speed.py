@@ -12,6 +12,10 @@
    number of threads.
 
 Times are medians of repeats; the machine is shared, so read the ratios, which come from one run.
+
+NumPy's BLAS (OpenBLAS) picks its kernels for the CPU it finds, as XLA and torch do for theirs; an
+OPENBLAS_CORETYPE in the environment holds it to another CPU's (on the project's machine, Haswell's AVX2
+kernels on a CPU with AVX-512), so the run lifts it and prints the kernel used. --blas-as-set keeps it.
 """
 
 from __future__ import annotations
@@ -23,15 +27,38 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
+THREADS = os.cpu_count() or 1
+BLAS_AS_SET = "--blas-as-set" in sys.argv[1:]
+LIFTED = None if BLAS_AS_SET else os.environ.pop("OPENBLAS_CORETYPE", None)  # before NumPy loads OpenBLAS
+
+import numpy as np  # noqa: E402  (after OPENBLAS_CORETYPE)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.strategies, from any folder
 
-import frameworks
-import reference
-from frameworks.walk import network_loss
+import frameworks  # noqa: E402
+import reference  # noqa: E402
+from frameworks.walk import network_loss  # noqa: E402
 
-THREADS = os.cpu_count() or 1
+
+def blas_kernel() -> str:
+    """The kernel OpenBLAS runs, as NumPy's copy of it reports (or "unknown")."""
+    import ctypes
+
+    for path in sorted((Path(np.__file__).parent.parent / "numpy.libs").glob("*openblas*")):
+        lib = ctypes.CDLL(str(path))
+        for name in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename", "openblas_get_corename"):
+            corename = getattr(lib, name, None)
+            if corename is not None:
+                corename.restype = ctypes.c_char_p
+                return corename().decode()
+    return "unknown"
+
+
+def blas_line() -> str:
+    if LIFTED:
+        return f"BLAS: OpenBLAS, {blas_kernel()} kernels (OPENBLAS_CORETYPE={LIFTED} lifted; --blas-as-set keeps it)"
+    setting = os.environ.get("OPENBLAS_CORETYPE")
+    return f"BLAS: OpenBLAS, {blas_kernel()} kernels" + (f" (OPENBLAS_CORETYPE={setting})" if setting else "")
 
 
 def median_ms(f, repeats: int) -> float:
@@ -241,12 +268,15 @@ def large(repeats: int) -> list[str]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats and examples")
+    parser.add_argument("--blas-as-set", action="store_true",
+                        help="keep OPENBLAS_CORETYPE as the environment sets it (read before NumPy loads)")
     args = parser.parse_args(argv)
     repeats, examples = (10, 50) if args.quick else (50, 300)
     import platform
 
     print(f"machine: {platform.processor() or platform.machine()}, {THREADS} cores; Python {platform.python_version()}, "
           f"NumPy {np.__version__}")
+    print(blas_line())
     print("")
     for section in (per_checker(repeats), path_table(examples, repeats), large(max(5, repeats // 5))):
         for line in section:
