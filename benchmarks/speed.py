@@ -201,6 +201,22 @@ def suite_path(examples: int, family: str) -> dict[str, float]:
     return out
 
 
+def hypothesis_floor(examples: int) -> float:
+    """ms per example of Hypothesis's own engine: a test that draws one integer and does nothing with it."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=examples, derandomize=True, database=None, deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(data=st.data())
+    def empty(data):
+        data.draw(st.integers(0, 2**32 - 1))
+
+    start = time.perf_counter()
+    empty()
+    return 1000 * (time.perf_counter() - start) / examples
+
+
 def path_table(examples: int, repeats: int) -> list[str]:
     lines = ["2. The suite's path on fresh random shapes (tests/test_networks.py, float64), ms per example, "
              "against torch.autograd.gradcheck of the CS224n network 20×(10-5-10)", ""]
@@ -217,6 +233,9 @@ def path_table(examples: int, repeats: int) -> list[str]:
         lines.append(f"      of which {parts}")
         lines.append(f"      = 1/{default / t['total']:.1f} of a default gradcheck, 1/{fast / t['total']:.2f} of a "
                      f"fast_mode gradcheck")
+    floor = hypothesis_floor(3 * examples)
+    lines.append(f"   Hypothesis alone (a test that draws one integer): {floor:.3f} ms per example = "
+                 f"1/{default / floor:.0f} of a default gradcheck")
     return lines
 
 
