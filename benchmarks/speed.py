@@ -14,7 +14,7 @@
 Times are medians of repeats; the machine is shared, so read the ratios, which come from one run.
 
 NumPy's BLAS (OpenBLAS) picks its kernels for the CPU it finds, as XLA and torch do for theirs; an
-OPENBLAS_CORETYPE in the environment holds it to another CPU's (on the project's machine, Haswell's AVX2
+OPENBLAS_CORETYPE in the environment holds it to another CPU's (the project's machine has set Haswell's AVX2
 kernels on a CPU with AVX-512), so the run lifts it and prints the kernel used. --blas-as-set keeps it.
 """
 
