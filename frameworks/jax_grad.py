@@ -169,9 +169,13 @@ def bucket(n: int) -> int:
     return 16 if n <= 16 else 1 << (n - 1).bit_length()
 
 
-def _pad(a):
+def _pad(a):  # zeros with a written into their corner: np.pad took 43 µs an array, half a warm call
     a = np.asarray(a)
-    return np.pad(a, [(0, bucket(n) - n) for n in a.shape]) if a.ndim else a
+    if not a.ndim:
+        return a
+    out = np.zeros(tuple(bucket(n) for n in a.shape), a.dtype)
+    out[tuple(slice(0, n) for n in a.shape)] = a
+    return out
 
 
 def _cut(a, shape):  # in NumPy: slicing a JAX array would compile a slice for every shape
