@@ -142,9 +142,20 @@ BUDGET = 600  # evaluations at most: a few seconds, and only once, on the failur
 SHORTEST, LONGEST = 2.0, 10.0
 
 
+_END = float("inf")  # no deadline later than this (a time.monotonic() value): end_by
+
+
+def end_by(when: float) -> None:
+    """No shortening in this process past `when` (a time.monotonic() value). Class mode sets it in the child that
+    checks one file, from --time-limit: a search that took most of the limit leaves the rest to the verdict."""
+    global _END
+    _END = when
+
+
 def deadline_after(searched: float) -> float:
-    """When shortening stops (a time.monotonic() value), given the seconds the search took."""
-    return time.monotonic() + min(LONGEST, max(SHORTEST, searched))
+    """When shortening stops (a time.monotonic() value), given the seconds the search took: within SHORTEST and
+    LONGEST of now, and not after end_by's time."""
+    return min(_END, time.monotonic() + min(LONGEST, max(SHORTEST, searched)))
 
 
 def finite(value) -> bool:

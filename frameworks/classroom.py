@@ -31,6 +31,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from agreement import points
 from frameworks import layer_check, verify
 
 PATTERN_CHARS = "*?["
@@ -110,11 +111,12 @@ def one(args, job) -> verify.Result:
     return verify.Result.from_json(run([Path(path)], name, job, args)[0])
 
 
-def _child(connection, job, target):
-    """In the child: check one file and send the result back. The student's output goes to stderr, file
-    descriptor 1 included (os.system, C code), and the child ends at once after sending: a thread the
-    student's code left running cannot keep it alive."""
+def _child(connection, job, target, end):
+    """In the child: check one file and send the result back, shortening no failing point past `end` (a
+    time.monotonic() value). The student's output goes to stderr, file descriptor 1 included (os.system, C code),
+    and the child ends at once after sending: a thread the student's code left running cannot keep it alive."""
     try:
+        points.end_by(end)
         os.dup2(2, 1)
         sys.stdout = sys.stderr
         verify.keep_hypothesis_out_of_the_students_folder()
@@ -126,6 +128,13 @@ def _child(connection, job, target):
         connection.close()
     finally:
         os._exit(0)
+
+
+def _shortening_end(args) -> float:
+    """When a child must stop shortening its failing point: --time-limit from now, less what the last evaluation
+    may still take (a forward and a backward, each up to --timeout) and half a second to send the verdict. Else a
+    search that took most of the limit is killed while shortening, and the student blamed for a loop."""
+    return time.monotonic() + args.time_limit - 2 * (args.timeout or 0) - 0.5
 
 
 def _timed_out(described, limit) -> dict:
@@ -167,7 +176,7 @@ def run(paths, name, job, args, log=None) -> list[dict]:
             i, path = pending.pop(0)
             receive, send = context.Pipe(duplex=False)
             target = f"{path}:{name}"
-            process = context.Process(target=_child, daemon=True, args=(send, job, target))
+            process = context.Process(target=_child, daemon=True, args=(send, job, target, _shortening_end(args)))
             process.start()
             send.close()
             running[i] = (process, receive, time.monotonic(), job.label(target))

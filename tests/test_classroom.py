@@ -1,11 +1,15 @@
 """A whole class at once (frameworks.classroom): every submission in its own process, a crash or an
 infinite loop harming no other, and the report a teacher reads, as Markdown, JSON and Gradescope's."""
 
+import argparse
 import json
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+from frameworks import classroom
 
 ROOT = Path(__file__).parents[1]
 CLASS = "tests/students/cs224n/*/q2_neural.py:forward_backward_prop"  # 15 submissions (tests/test_presets.py)
@@ -58,3 +62,19 @@ def test_one_file_with_gradescope_writes_results_json_in_the_folder_itself(tmp_p
         cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert json.loads((tmp_path / "results.json").read_text())["score"] == 1.0
+
+
+def _shortening_time_left(target):
+    """A check (in the child) that says how long a failing point could still be shortened, however long the search."""
+    from agreement import points
+    from frameworks import verify
+    return verify.Result("FAIL", target, wrong=[f"{points.deadline_after(1e6) - time.monotonic():.3f}"])
+
+
+def test_a_childs_shortening_ends_before_its_time_limit():
+    """Shortening takes as long as the search did, up to 10 s; in class mode it must leave the last evaluation
+    (a forward and a backward, each up to --timeout) and the verdict inside --time-limit."""
+    args = argparse.Namespace(checker="oracle", jobs=1, time_limit=5.0, timeout=1.0)
+    job = classroom.Job(_shortening_time_left, str)
+    (result,) = classroom.run([Path("a.py")], "f", job, args)
+    assert 0 < float(result["wrong"][0]) <= 5.0 - 2 * 1.0 - 0.5, result

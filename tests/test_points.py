@@ -82,3 +82,13 @@ def test_a_call_that_raises_or_hangs_ends_the_shortening():
 
     _, kept = points.shorten_failure({**params, "x": x}, outcome, same=lambda result: result == "fails")
     assert len(calls) == 3 and kept == "fails"
+
+
+def test_no_deadline_falls_after_the_processs_end(monkeypatch):
+    """end_by (set by class mode from --time-limit) caps every deadline, however long the search took."""
+    monkeypatch.setattr(points, "_END", float("inf"))
+    end = time.monotonic() + 1.0
+    points.end_by(end)
+    assert points.deadline_after(1e6) == end and points.deadline_after(0.0) == end
+    points.end_by(time.monotonic() - 1.0)  # already past: no shortening at all
+    assert points.deadline_after(5.0) < time.monotonic()
