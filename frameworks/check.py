@@ -56,7 +56,7 @@ def text(result: verify.Result, checker: str) -> list[str]:
         lines += ["", "The smallest failing call found (values shortened while it fails):" if result.shortened else
                   "The smallest failing call found:"]
         lines += [f"  {line}" for line in result.example]
-    lines += ["", "What is wrong there:", *(f"  {line}" for line in result.wrong)]
+    lines += ["", "What is wrong there:", *(f"  {line}" for line in [*result.wrong, *result.elsewhere])]
     if result.skipped:
         lines.append(f"  (not checked, not returned by your code: {', '.join(result.skipped)})")
     if result.where:

@@ -15,6 +15,7 @@ from frameworks.conventions import point as draw
 from frameworks.evaluate import evaluate
 from frameworks.presets import BadResult
 from frameworks.submission import Crash
+from frameworks.where import listed
 from frameworks.where import where as chain_step
 
 SPARE_BATCHES = (3, 5, 7)  # spare points at the preset's sizes: three batch sizes, so that N shows
@@ -84,9 +85,26 @@ def _named(preset, points, combo, dtype) -> tuple[list, list[str]]:
     return usable, diagnose.mistakes(usable, reg=reg, factor=factor, fix=preset.fix)
 
 
-def explain(preset, target, module, accepted, read, failing, point, dtype, timeout) -> tuple[str, list[str]]:
-    """(where, diagnoses) of the failing evaluation at `point`, from it and from spare points of full size.
-    When the student's result followed none of the conventions, each is tried: a known mistake may fit one."""
+def _elsewhere(failing, points) -> list[str]:
+    """What the spare points show wrong and the failing point does not (a bias gradient averaged over the batch is
+    right at N = 1, say): for each such quantity, the first spare point's lines, under a line saying which point."""
+    lines, shown = [], set(failing.disagree)
+    for (_, x, _), e in points[1:]:
+        new = set(e.disagree) - shown
+        if not new or e.ours is None:
+            continue
+        shown |= new
+        order = [q for q in ("loss", *e.net.param_shapes, "x") if q in new]
+        lines.append(f"at a spare point of the full sizes {','.join(map(str, e.net.sizes))}, N = {len(x)} (not printed), "
+                     f"{listed(order)} disagree{'s' if len(order) == 1 else ''} too:")
+        lines += [f"  {line}" for line in e.wrong if line.split(" ", 1)[0] in new]
+    return lines
+
+
+def explain(preset, target, module, accepted, read, failing, point, dtype, timeout) -> tuple[str, list[str], list[str]]:
+    """(where, diagnoses, elsewhere) of the failing evaluation at `point`, from it and from spare points of full size;
+    elsewhere: what only the spare points show wrong (_elsewhere), which `where` counts too. When the student's
+    result followed none of the conventions, each is tried: a known mistake may fit one."""
     combo = accepted[0]
     points = [(point, failing)]
     if not failing.hung:
@@ -112,4 +130,4 @@ def explain(preset, target, module, accepted, read, failing, point, dtype, timeo
                          f"as another dtype than {point[1].dtype}")
     if failing.changed:
         diagnoses.append(f"inputs changed in place: {', '.join(failing.changed)}")
-    return where, diagnoses
+    return where, diagnoses, _elsewhere(failing, points) if where else []

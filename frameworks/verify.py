@@ -60,6 +60,7 @@ class Result:
     runs: list = field(default_factory=list)  # what was checked, one line per run
     explain: str = ""  # the command that prints every formula and shape of the network checked
     shortened: bool = True  # whether the example's values were shortened while it fails
+    elsewhere: list = field(default_factory=list)  # what only other points show wrong, which `where` counts too
 
     def json(self) -> dict:
         return asdict(self)
@@ -181,8 +182,8 @@ def run(presets, target, checker: str, examples: int, dtype=np.float64, timeout=
         if options:
             result.runs[-1] += " (it failed there)"
         try:
-            result.where, result.diagnoses = failure.explain(preset, target, module, accepted, read, evaluation, point,
-                                                             dtype, timeout)
+            result.where, result.diagnoses, result.elsewhere = failure.explain(
+                preset, target, module, accepted, read, evaluation, point, dtype, timeout)
         except Exception as err:  # the verdict stands; only its explanation is lost
             result.notes.append(f"the diagnosis could not be completed ({type(err).__name__}: {err})")
         result.explain = explain_command(preset.network(preset.sizes, accepted[0]))

@@ -77,15 +77,15 @@ def _commands(text: str):
             yield shlex.split(command), output.rstrip("\n")
 
 
-@pytest.mark.parametrize(("argv", "quoted"), list(_commands(README.read_text())),
+@pytest.mark.parametrize(("argv", "quoted"), [*_commands(README.read_text()), *_commands((DOCS / "check.md").read_text())],
                          ids=lambda a: a[0].split(":")[0] if isinstance(a, list) else "")
-def test_the_check_tools_output_in_the_readme_is_real(argv, quoted):
+def test_the_check_tools_output_in_the_readme_and_docs_is_real(argv, quoted):
     if frameworks.unavailable_reason("torch"):  # the README shows the default checker, torch
         pytest.skip(frameworks.unavailable_reason("torch"))
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         check.main(argv)
-    assert out.getvalue().rstrip("\n") == quoted, f"README.md: `{shlex.join(argv)}` now prints\n{out.getvalue()}"
+    assert out.getvalue().rstrip("\n") == quoted, f"`{shlex.join(argv)}` (README.md, docs/check.md) now prints\n{out.getvalue()}"
 
 
 def _add_a_layer_blocks():

@@ -5,6 +5,7 @@ A row: the file, what must be in the report's diagnoses (None: it passes), and w
 about where the error is or which convention it read. Each file is whole, written the way students
 write it, with one mistake (mallory has two)."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -71,12 +72,24 @@ def _report(target, preset_list):
     return result, "\n".join(check.text(result, CHECKER))
 
 
+def _called_wrong(where) -> set[str]:
+    """The quantities "Where" calls wrong ("your loss is right; b2, W1 and b1 are wrong: the error is in ...")."""
+    names = set()
+    for part in where.split(":")[0].split(";"):
+        for suffix in (" are wrong", " is wrong"):
+            if part.strip().endswith(suffix):
+                names |= set(re.split(r", | and ", part.strip().removesuffix(suffix).removeprefix("your ")))
+    return names
+
+
 def _assert_report(result, text, diagnoses, said):
     if diagnoses is None:
         assert result.verdict == "PASS", text
     else:
         assert result.verdict == "FAIL", text
         assert result.diagnoses == diagnoses, text  # exactly these: a mistake named by coincidence would fail here
+        shown = {line.split()[0] for line in [*result.wrong, *result.elsewhere] if " disagrees at " in line}
+        assert _called_wrong(result.where) <= shown, f"Where names a quantity whose values are not shown:\n{text}"
     if said:
         assert said in text, f"{said!r} not said:\n{text}"
 
