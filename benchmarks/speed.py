@@ -14,8 +14,8 @@
 Times are medians of repeats; the machine is shared, so read the ratios, which come from one run.
 
 NumPy's BLAS (OpenBLAS) picks its kernels for the CPU it finds, as XLA and torch do for theirs; an
-OPENBLAS_CORETYPE in the environment holds it to another CPU's (the project's machine has set Haswell's AVX2
-kernels on a CPU with AVX-512), so the run lifts it and prints the kernel used. --blas-as-set keeps it.
+OPENBLAS_CORETYPE in the environment holds it to another CPU's (a machine can set Haswell's AVX2 kernels on a CPU
+with AVX-512), so the run lifts it before NumPy loads, and prints the kernel used. --blas-as-set keeps it.
 """
 
 from __future__ import annotations
@@ -28,8 +28,18 @@ import time
 from pathlib import Path
 
 THREADS = os.cpu_count() or 1
-BLAS_AS_SET = "--blas-as-set" in sys.argv[1:]
-LIFTED = None if BLAS_AS_SET else os.environ.pop("OPENBLAS_CORETYPE", None)  # before NumPy loads OpenBLAS
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False)
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and examples")
+    parser.add_argument("--blas-as-set", action="store_true",
+                        help="keep OPENBLAS_CORETYPE as the environment sets it (read before NumPy loads)")
+    return parser
+
+
+ARGS = _parser().parse_args() if __name__ == "__main__" else _parser().parse_args([])  # the flags, before NumPy loads
+LIFTED = None if ARGS.blas_as_set else os.environ.pop("OPENBLAS_CORETYPE", None)
 
 import numpy as np  # noqa: E402  (after OPENBLAS_CORETYPE)
 
@@ -284,12 +294,7 @@ def large(repeats: int) -> list[str]:
     return lines
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats and examples")
-    parser.add_argument("--blas-as-set", action="store_true",
-                        help="keep OPENBLAS_CORETYPE as the environment sets it (read before NumPy loads)")
-    args = parser.parse_args(argv)
+def main(args=ARGS) -> int:
     repeats, examples = (10, 50) if args.quick else (50, 300)
     import platform
 
