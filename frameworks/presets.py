@@ -239,7 +239,7 @@ def function_preset(network: str, sizes, **options) -> Preset:
     """f(params, x, y) for `network` (sigmoid_mse, sigmoid_softmax_ce or mlp) with reference.mlp's options."""
     build = functools.partial(_build, network)  # a partial of a module function: it is sent to a child process
     net = build(tuple(sizes), **options)  # raises on bad options, before any student code runs
-    forms = {"softmax_cross_entropy": "one-hot", "sigmoid_binary_cross_entropy": "0/1 labels"}
+    forms = {"softmax_cross_entropy": "one-hot", "svm": "labels", "sigmoid_binary_cross_entropy": "0/1 labels"}
     return Preset(
         name="function", call="f(params, x, y) -> (loss, grads), as net.loss_and_grads", kind=repr(net),
         sizes=tuple(net.sizes), target_form=forms.get(net.loss_layer.kind, "values"), required=tuple(net.param_shapes),

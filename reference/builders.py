@@ -155,7 +155,7 @@ def _mlp(name, sizes, hidden, output, loss, l2, layout, reduction, call=None) ->
     _, loss_kind = _output(output, loss)
     loss_cls = LOSSES[loss_kind]
     names = ["D (inputs)", *(f"H{i} (hidden units)" if depth > 2 else "H (hidden units)" for i in range(1, depth)),
-             "K (outputs)" if loss_cls.min_outputs == 1 else f"K (classes, {output} needs at least {loss_cls.min_outputs})"]
+             "K (outputs)" if loss_cls.min_outputs == 1 else f"K (classes, loss={loss!r} needs at least {loss_cls.min_outputs})"]
     sizes = tuple(validate.size(n, s, minimum=loss_cls.min_outputs if i == depth else 1)
                   for i, (n, s) in enumerate(zip(names, sizes, strict=True)))
     kinds = _hidden_kinds(hidden, depth - 1)

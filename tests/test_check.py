@@ -78,6 +78,18 @@ def test_any_mlp_network_in_float32_from_the_command_line():
     assert wrong["diagnoses"] == ["ReLU gradient passed through where the input is < 0"], wrong
 
 
+@pytest.mark.parametrize(("output", "loss"), [("softmax", "cross_entropy"), ("sigmoid", "binary_cross_entropy"),
+                                              ("identity", "svm"), ("tanh", "mse")])
+def test_the_reference_itself_passes_as_any_output_and_loss_mlp_builds(output, loss):
+    """--network mlp draws the targets each loss takes (labels for the hinge loss, K ≥ 2 for classes)."""
+    from tests.students.misbehaving import _reference
+    function = getattr(_reference, f"correct_{output}_{loss}")
+    target = submission.Target(Path(_reference.__file__), function.__name__, function)
+    preset = presets.function_preset("mlp", (4, 6, 3), hidden="tanh", output=output, loss=loss)
+    result = check.check(target, [preset], CHECKER, 30)
+    assert result.verdict == "PASS", "\n".join(check.text(result, CHECKER))
+
+
 def test_the_place_of_the_error_is_named_in_backward_order():
     result, text = _check(student.missing_sigmoid_derivative)
     assert result.where == ("your loss is right; W2 and b2 are right; W1, b1 and x are wrong: the error is in "
