@@ -121,8 +121,11 @@ def fill(net, batch, form, rng, dtype, special=0.0, attempts=50):
 
 def literal(a, float64_plain=False) -> str:
     """Code for the array: each float in the shortest digits that give back the same value in its dtype
-    (without the dtype for float64, NumPy's default, when `float64_plain`)."""
+    (without the dtype for float64, NumPy's default, when `float64_plain`); np.zeros(shape) for more than 4 zeros."""
     a = np.asarray(a)
+    if a.size > 4 and not np.any(a):  # a larger array of zeros (a shortened point where only the shapes matter)
+        plain = float64_plain and a.dtype == np.float64
+        return f"np.zeros({a.shape}{'' if plain else f', dtype=np.{a.dtype.name}'})"
     if a.dtype.kind != "f":
         return f"np.array({a.tolist()!r})" if float64_plain and a.dtype.kind == "i" else \
             f"np.array({a.tolist()!r}, dtype=np.{a.dtype.name})"

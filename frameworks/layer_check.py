@@ -17,13 +17,14 @@ from __future__ import annotations
 import functools
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 import frameworks
 import reference
 from agreement import compare, layer_spread
-from agreement.points import deadline_after, literal, same_failure, shorten_failure, uniform
+from agreement.points import deadline_after, literal, same_failure, shorten, shorten_failure, uniform
 from frameworks.layer_functions import FUNCTIONS
 from frameworks.submission import Crash, UsageError, call, load
 from frameworks.verify import Result
@@ -201,17 +202,74 @@ def check(target_text, checker="torch", examples=60, timeout=10.0) -> Result:
         return Result("ERROR", described, wrong=[f"your code {crash}"])
     subject = Subject(name, target, forward, frameworks.load(checker), checker, timeout)
     rng = np.random.default_rng(0)
-    results, conventions, started = [], {}, time.monotonic()
+    results, raised, conventions, started = [], [], {}, time.monotonic()
     for _ in range(examples):
         outcome = _one(subject, spec.draw(_seeded(rng)), rng, conventions)
-        if isinstance(outcome, Result):  # the code crashed, or its dropout keeps neither p nor 1 − p
-            count = len(results) + 1
+        if isinstance(outcome, Raised) and outcome.crash.error:  # it raised: drawn on, to say where it does
+            raised.append(outcome)
+            continue
+        if isinstance(outcome, Raised):  # it hung, or returned the wrong thing: each call would again
+            outcome = Result("FAIL", "", wrong=[f"your code {outcome.crash}"],
+                             example=_example(name, outcome.config, *outcome.point))
+        if isinstance(outcome, Result):  # that, or its dropout keeps neither p nor 1 − p
+            count = len(results) + len(raised) + 1
             outcome.described, outcome.shortened = described, False
             outcome.runs = [f"{count} configuration{'s' if count > 1 else ''} drawn, the last failed"]
             return outcome
         results.append(outcome)
     deadline = deadline_after(time.monotonic() - started)
+    if raised:
+        return _raised(subject, described, results, raised, conventions, deadline)
     return _result(name, described, results, conventions, functools.partial(_shortened, subject, deadline=deadline))
+
+
+class Raised(NamedTuple):
+    """A configuration at which the student's code raised (or hung, or returned the wrong thing), and its point."""
+
+    crash: Crash
+    config: object
+    point: tuple  # (x, params, dout, y)
+
+
+def _raised(subject, described, results, raised, conventions, deadline) -> Result:
+    """The smallest configuration at which the code raised, its point shortened while it raises the same error at the
+    same line, and what every such configuration has that some configuration where it returned lacks ("only where
+    padding > 0")."""
+    smallest = min(raised, key=lambda r: r.point[0].size + sum(v.size for v in r.point[1].values()))
+    condition = _condition([*({"config": r.config, "ok": False} for r in raised), *results])
+    crash, count = smallest.crash, len(raised) + len(results)
+    x, params, dout, y = point = _shortened_crash(subject, smallest, deadline)
+    return Result("FAIL", described, wrong=[f"your code {crash}"], conventions=conventions,
+                  example=_example(subject.name, smallest.config, x, params, dout, y),
+                  where=f"{len(raised)} of {count} configurations raise" + (f", {condition}" if condition else ""),
+                  diagnoses=[f"your code raises {crash.error}" + (f" {condition}" if condition else "") +
+                             (f", at {crash.where}" if crash.where else "")],
+                  runs=[f"{count} configurations drawn (frameworks.layer_functions), one point each"],
+                  explain=_explain(smallest.config), shortened=point is not smallest.point)
+
+
+def _shortened_crash(subject, raised, deadline):
+    """The point with zeros and short numbers while the code raises the same error at the same line there, and x stays
+    in the domain; the first call that returns something else than that ends it only for that change, one that hangs
+    ends the shortening. The point as it was if nothing could be shortened."""
+    config, (x, params, dout, y) = raised.config, raised.point
+    state = {"stopped": False}
+
+    def fails(arrays) -> bool:
+        if state["stopped"]:
+            return False
+        try:
+            _at(subject, config, (arrays["x"], {k: arrays[k] for k in params}, arrays.get("dout"), y), {})
+        except Crash as crash:
+            state["stopped"] = crash.hung
+            return (crash.error, crash.where) == (raised.crash.error, raised.crash.where)
+        return False
+
+    arrays = {"x": x, **params, **({"dout": dout} if dout is not None else {})}
+    short = shorten(arrays, fails, allowed=lambda arrays: _allowed(subject.name, config, arrays["x"], y), deadline=deadline)
+    if all(np.array_equal(short[k], v) for k, v in arrays.items()):
+        return raised.point
+    return short["x"], {k: short[k] for k in params}, short.get("dout"), y
 
 
 @dataclass(frozen=True)
@@ -238,7 +296,7 @@ def _one(subject, config, rng, conventions):
     try:
         return _at(subject, config, (x, params, dout, y), conventions)
     except Crash as crash:
-        return Result("FAIL", "", wrong=[f"your code {crash}"], example=_example(subject.name, config, x, params, dout, y))
+        return Raised(crash, config, (x, params, dout, y))
 
 
 def _at(subject, config, point, conventions):

@@ -86,9 +86,12 @@ def describe(value) -> str:
         return f"{value.shape}" if value.dtype.kind == "f" else f"{value.shape} {value.dtype}"
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {describe(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, (list, tuple)):
-        return repr(list(value)) if len(value) <= 4 else f"{type(value).__name__} of {len(value)}"
-    return repr(value)
+    if isinstance(value, (list, tuple)):  # a cache: (x, w, b, conv_param) by shapes, not by its values
+        inner = ", ".join(describe(v) for v in value)
+        return (("(" + inner + ("," if len(value) == 1 else "") + ")") if isinstance(value, tuple) else f"[{inner}]") \
+            if len(value) <= 6 else f"{type(value).__name__} of {len(value)}"
+    text = repr(value)
+    return text if len(text) <= 60 else f"{type(value).__name__} ({text[:40]}...)"
 
 
 @contextlib.contextmanager

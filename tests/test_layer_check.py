@@ -108,6 +108,37 @@ def test_code_that_raises_gets_a_verdict_naming_its_own_line():
     assert "raised" in result.wrong[0] and "crash.py, line" in result.wrong[0], result.wrong
 
 
+UNPADDED_DW = """
+
+def conv_backward_naive(dout, cache):
+    x, w, b, conv_param = cache
+    stride, pad = conv_param["stride"], conv_param["pad"]
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    dxp, dw, db = np.zeros_like(xp), np.zeros_like(w), dout.sum(axis=(0, 2, 3))
+    HH, WW = w.shape[2:]
+    for n in range(x.shape[0]):
+        for f in range(w.shape[0]):
+            for i in range(dout.shape[2]):
+                for j in range(dout.shape[3]):
+                    window = x[n, :, i * stride:i * stride + HH, j * stride:j * stride + WW]  # x where xp belongs
+                    dw[f] += window * dout[n, f, i, j]
+                    dxp[n, :, i * stride:i * stride + HH, j * stride:j * stride + WW] += w[f] * dout[n, f, i, j]
+    return dxp[:, :, pad:pad + x.shape[2], pad:pad + x.shape[3]], dw, db
+"""
+
+
+def test_code_that_raises_at_some_configurations_is_told_where_with_a_short_call(tmp_path):
+    """A dw taken from the unpadded x raises (its windows run off x) only where padding > 0: the check draws on past
+    the first crash, says so, and prints the smallest such call with its values zeroed while it raises the same way."""
+    (tmp_path / "layers.py").write_text((STUDENTS / "good.py").read_text() + UNPADDED_DW)
+    result = layer_check.check(f"{tmp_path / 'layers.py'}:conv_backward_naive", CHECKER, 100)
+    assert result.verdict == "FAIL" and "only where padding > 0" in result.where, result
+    (diagnosis,) = result.diagnoses
+    assert diagnosis.startswith("your code raises ValueError only where padding > 0, at layers.py, line "), diagnosis
+    assert result.shortened and "x = np.zeros((" in result.example[0], result.example
+    assert "called with dout (" in result.wrong[0] and "cache ((" in result.wrong[0], result.wrong  # shapes, not values
+
+
 def test_a_wrong_weight_gradient_is_judged_under_its_own_name():
     result = check("conv_dw.py", "conv_backward_naive")
     assert result.verdict == "FAIL" and "wrong: dw; right: output, dx, db" in result.where, result
