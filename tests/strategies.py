@@ -173,17 +173,40 @@ STACK_BATCHES = ((3,), (5,), (1,), ())  # N = 3, N = 5, N = 1, one example (for 
 
 @functools.cache
 def pool(family: str) -> tuple:
-    """The structures of a stack family: (layers, input shape, output, loss) each."""
+    """The structures of a stack family: (layers, input shape, output, loss) each, every one with points to draw."""
     f = FAMILIES[family]
     if f.stack is stacks.sequential:
         pairs = list(OUTPUTS)
-        return tuple(stacks.sequential(seeded(i), kind, pairs[i % len(pairs)]) for i, kind in enumerate(reference.LAYERS))
-    return tuple(f.stack(seeded(i)) for i in range(POOL))
+        return tuple(_fillable(lambda pick, kind=kind, i=i: stacks.sequential(pick, kind, pairs[i % len(pairs)]), i)
+                     for i, kind in enumerate(reference.LAYERS))
+    return tuple(_fillable(f.stack, i) for i in range(POOL))
+
+
+FILLS_IN_DOMAIN = 4  # of 5 seeds: a structure whose points do not lie in every layer's domain is passed over
+
+
+def _fillable(make, index):
+    """make(seeded(index)), or the first of make(seeded(index + 1000 k)) whose points can be drawn. A structure with
+    none (a max pool after a dropout's zeros, or after a padded convolution's border rows, whose windows then tie)
+    would be drawn and never verified: its every case is refused."""
+    for attempt in range(50):
+        structure = make(seeded(index + 1000 * attempt))
+        net = _stacked(structure)
+        form = target_forms(net.loss_layer)[0][0]
+        filled = sum(fill_case(net, _batch(net, index), form, Fill(seed), np.dtype(np.float64)) is not None
+                     for seed in range(5))
+        if filled >= FILLS_IN_DOMAIN:
+            return structure
+    raise RuntimeError(f"no structure with points in every layer's domain for pool entry {index} of {make}")
 
 
 def pool_batch(family: str, index: int) -> tuple:
     """The batch of the pool's structure `index`: STACK_BATCHES in turn, N ≥ 2 for batch statistics."""
-    batches = STACK_BATCHES if pooled_networks(family)[index].min_batch < 2 else STACK_BATCHES[:2]
+    return _batch(pooled_networks(family)[index], index)
+
+
+def _batch(net, index) -> tuple:
+    batches = STACK_BATCHES if net.min_batch < 2 else STACK_BATCHES[:2]
     return batches[index % len(batches)]
 
 

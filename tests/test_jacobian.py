@@ -5,19 +5,48 @@ and over a whole batch (the only view of batch norm)."""
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+import reference
 from reference import Activation, Dense, jacobian
 from tests import strategies
 from tests.compare import assert_agree
 from tests.compare import checker as load
 
 points = st.sampled_from(list(strategies.FAMILIES)).flatmap(lambda family: strategies.cases(family, np.float64))
+KINDS = list(reference.LAYERS)
+KIND_EXAMPLES = 10  # per registered kind: each is one fixed structure (only its values are drawn), and the families
+# above draw 100 points of every structure already in the ci profile
+
+
+@st.composite
+def with_kind(draw, kind):
+    """A point of the drawn stack's network for `kind` (its pool holds one structure per registered kind, that kind
+    first, tests/strategies.pool), its values drawn: every registered layer's Jacobian is checked, not only those the
+    families above happen to draw."""
+    index = KINDS.index(kind)
+    net = strategies.pooled_networks("sequential")[index]
+    forms, _ = strategies.target_forms(net.loss_layer)
+    case = strategies.fill_case(net, strategies.pool_batch("sequential", index), draw(st.sampled_from(forms)),
+                                draw(strategies.fills()), np.dtype(np.float64), "sequential")
+    assume(case is not None)
+    return case
 
 
 @given(case=points)
 def test_the_chain_of_jacobians_equals_the_vectorised_backward(case):
+    _chain_equals_backward(case)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@settings(max_examples=KIND_EXAMPLES)
+@given(data=st.data())
+def test_the_chain_of_jacobians_equals_the_backward_through_every_registered_layer(kind, data):
+    _chain_equals_backward(data.draw(with_kind(kind)))
+
+
+def _chain_equals_backward(case):
     _, grads = case.net.loss_and_grads(case.params, case.x, case.y)
     explicit = jacobian.chain(case.net, jacobian.jacobians(case.net, case.params, case.x, case.y))
     assert_agree(f"{case.family} {case.net!r}: explicit chain vs backward", "jacobian chain", "reference",
@@ -36,6 +65,18 @@ def _theirs(checker, spec_step, step, batch_of_one):
 @pytest.mark.checkers("torch", "jax")
 @given(case=points)
 def test_every_steps_jacobian_equals_the_frameworks(case, checker):
+    _steps_equal_the_frameworks(case, checker)
+
+
+@pytest.mark.checkers("torch", "jax")
+@pytest.mark.parametrize("kind", KINDS)
+@settings(max_examples=KIND_EXAMPLES)
+@given(data=st.data())
+def test_every_registered_layers_jacobian_equals_the_frameworks(kind, data, checker):
+    _steps_equal_the_frameworks(data.draw(with_kind(kind)), checker)
+
+
+def _steps_equal_the_frameworks(case, checker):
     steps = jacobian.jacobians(case.net, case.params, case.x, case.y)
     *layers, loss = steps
     single = case.net.single(case.x)

@@ -1,6 +1,7 @@
 """The registry is the single list of what is verified: every layer, loss and penalty in it has an
 op in every checker, and every one of them is reached by the property tests' network families."""
 
+import numpy as np
 import pytest
 from hypothesis import Phase, find, settings
 
@@ -66,9 +67,11 @@ def _kinds(net):
 
 
 def _drawn(family, kind):
-    # Searched in what the family's strategy draws, not read off the registry it draws from.
-    return find(strategies.networks(family), lambda net: kind in _kinds(net),
-                settings=settings(database=None, max_examples=2000, phases=[Phase.generate]))
+    # Searched in what the family's strategy draws, not read off the registry it draws from: the network of a
+    # drawn case, a point with every layer's input in its domain (a network whose points are all refused is never
+    # verified, however often it is drawn).
+    return find(strategies.cases(family, np.float64), lambda case: kind in _kinds(case.net),
+                settings=settings(database=None, max_examples=2000, phases=[Phase.generate])).net
 
 
 @pytest.mark.parametrize("kind", REGISTRY)
@@ -76,6 +79,17 @@ def test_every_registered_kind_is_drawn_into_a_network(kind):
     # No exemption: a layer, loss or penalty that no drawn network reaches is verified in no network. The
     # drawn stack takes every kind from the registry, so a new layer needs no entry here.
     assert kind in _kinds(_drawn("sequential", kind))
+
+
+@pytest.mark.parametrize("family", [f for f, row in strategies.FAMILIES.items() if row.stack is not None])
+def test_every_structure_of_a_stack_family_has_points_to_draw(family):
+    """The drawn stack's structure for a kind starts with that kind: it must not be one whose every point is refused
+    (a max pool after a dropout's zeros, whose windows tie), or that kind's own structure verifies nothing."""
+    for index, net in enumerate(strategies.pooled_networks(family)):
+        form = strategies.target_forms(net.loss_layer)[0][0]
+        drawn = [strategies.fill_case(net, strategies.pool_batch(family, index), form, strategies.Fill(seed),
+                                      np.dtype(np.float64)) for seed in range(100, 110)]
+        assert sum(case is not None for case in drawn) >= 5, f"{family} pool entry {index}: {net!r}"
 
 
 @pytest.mark.parametrize("kind", [*reference.ACTIVATIONS, "dense", "l2",
