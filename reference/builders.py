@@ -100,8 +100,10 @@ def sequential(layers, input_shape, output: str = "softmax", loss: str = "cross_
     last = shapes[-1] if shapes else input_shape
     loss_cls = LOSSES[loss_kind]
     if len(last) != 1 or last[0] < loss_cls.min_outputs:
-        raise ValueError(f"the loss takes K scores per example, shape (K,) with K ≥ {loss_cls.min_outputs}; the last "
-                         f"layer gives {shape_text(last)}: end with reference.Flatten() and a reference.Dense")
+        fix = (f"end with a reference.Dense of {loss_cls.min_outputs} outputs or more" if len(last) == 1 else
+               "end with reference.Flatten() and a reference.Dense")
+        raise ValueError(f"the loss takes K scores per example, shape (K,) with K ≥ {loss_cls.min_outputs} for "
+                         f"loss={loss!r}; the last layer gives {shape_text(last)}: {fix}")
     reduction = validate.choice("reduction", reduction, REDUCTIONS)
     strength = validate.nonnegative("l2", l2)
     keys = _keys(layers)

@@ -30,13 +30,20 @@ def offsets(kernel, stride, out):
                          slice(q, q + stride[1] * (out[1] - 1) + 1, stride[1]))
 
 
+def _count(n, thing) -> str:
+    return f"{n} {thing}" + ("" if n == 1 else "s")
+
+
 def out_size(layer, shape, size, kernel, stride, padding, axis) -> int:
-    """(size + 2 padding − kernel) / stride + 1, refused where it is not whole or not ≥ 1."""
-    span = size + 2 * padding - kernel
+    """(size + 2 padding − kernel) / stride + 1, refused where it is not whole or not ≥ 1; padding None for a layer
+    that has none (a pool)."""
+    span = size + 2 * (padding or 0) - kernel
     if span < 0 or span % stride:
+        padded = f"size {size} + 2·padding {padding}" if padding is not None else f"size {size}"
+        change = "the stride or the padding" if padding is not None else "the kernel or the stride"
         raise ValueError(
-            f"{layer!r} does not fit input shape {shape_text(shape)} along {axis}: (size {size} + 2·padding {padding} − "
-            f"kernel {kernel}) / stride {stride} + 1 must be a whole number ≥ 1; change the stride or the padding")
+            f"{layer!r} does not fit input shape {shape_text(shape)} along {axis}: ({padded} − "
+            f"kernel {kernel}) / stride {stride} + 1 must be a whole number ≥ 1; change {change}")
     return span // stride + 1
 
 
@@ -126,8 +133,8 @@ class Conv2D(Layer):
         (sh, sw), (ph, pw) = self.stride, self.padding
         at = f"{a}p[n, c, {_times(sh, 'i')} + p, {_times(sw, 'j')} + q]"
         return Text(
-            (f"{b}[n, f, i, j] = Σ_c,p,q {at} {W}[f, c, p, q] + {bias}[f]    ({a}p: {a} with {ph}, {pw} rows, columns of "
-             f"zeros around; stride {sh}, {sw})",),
+            (f"{b}[n, f, i, j] = Σ_c,p,q {at} {W}[f, c, p, q] + {bias}[f]    ({a}p: {a} with {_count(ph, 'row')} of zeros "
+             f"above and below, {_count(pw, 'column')} left and right; stride {sh}, {sw})",),
             (f"d{W}[f, c, p, q] = Σ_n,i,j g_{b}[n, f, i, j] {at}", f"d{bias}[f] = Σ_n,i,j g_{b}[n, f, i, j]",
              f"g_{a}p[n, c, {_times(sh, 'i')} + p, {_times(sw, 'j')} + q] += Σ_f g_{b}[n, f, i, j] {W}[f, c, p, q], "
              f"for every window (i, j) and offset (p, q); g_{a} = g_{a}p without its padding"),
@@ -165,7 +172,7 @@ class _Pool(Layer):
 
     def output_shape(self, shape):
         c, h, w = _image_shape(self, shape)
-        return (c, *(out_size(self, shape, n, k, s, 0, axis) for n, k, s, axis in
+        return (c, *(out_size(self, shape, n, k, s, None, axis) for n, k, s, axis in
                      zip((h, w), self.kernel, self.stride, ("H", "W"), strict=True)))
 
     @classmethod

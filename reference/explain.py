@@ -10,6 +10,7 @@ layer in its own words (its `explain` text) with the shapes the network computes
 
 from __future__ import annotations
 
+from . import validate
 from .base import shape_text
 from .layers import Activation, Dense
 from .losses import MSE, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy
@@ -188,13 +189,19 @@ def explain_layers(net) -> str:
         out.append(f"      {names[k]} {batch(shapes[k])}{params(keys)} -> {names[k + 1]} {batch(shapes[k + 1])}")
         out += [f"  {line}" for line in text.forward[1:]]
     loss = net.loss_layer.explain(names[-1])
-    out += [f"  {line}    scalar (y: {net.outputs} per example)" for line in loss.forward]
+    targets = {validate.class_targets: f"a class label per example, or a row of {net.outputs} class probabilities",
+               validate.label_targets: f"a class label per example, or its one-hot row of {net.outputs}"}
+    y = targets.get(type(net.loss_layer).targets, f"{net.outputs} per example")
+    out += [f"  {line}    scalar (y: {y})" for line in loss.forward]
     for penalty, keys in net.penalties:
         out += [f"  {line}" for line in penalty.explain(list(keys)).forward]
     out += ["", "Backward, from the loss to x"]
     out += [f"  {line}    {batch(shapes[-1])}" for line in loss.backward]
     for k in range(len(net.layers) - 1, -1, -1):
         out += [f"  {line}" for line in texts[k].backward]
+        keys = net.layers[k][1]
+        out.append(f"      g_{names[k]} {batch(shapes[k])}" +
+                   "".join(f", d{key} {shape_text(net.param_shapes[key])}" for key in keys.values()))
     for penalty, keys in net.penalties:
         out += [f"  {line}" for line in penalty.explain(list(keys)).backward]
     out += ["", "The explicit-Jacobian view (reference/jacobian.py builds each of these arrays)"]

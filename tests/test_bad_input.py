@@ -62,6 +62,12 @@ CASES = [
     ("mlp unknown output", lambda: reference.mlp(3, 4, 2, output="swish"), ValueError, "output must be one of"),
     ("mlp softmax with K=1", lambda: reference.mlp(3, 4, 1, output="softmax", loss="cross_entropy"), ValueError,
      "K (classes, loss='cross_entropy' needs at least 2)"),
+    ("a pool that does not fit", lambda: reference.sequential([reference.MaxPool2D(3)], input_shape=(1, 8, 8)), ValueError,
+     "layer 0: reference.MaxPool2D(3) does not fit input shape (1, 8, 8) along H: (size 8 − kernel 3) / stride 3 + 1 "
+     "must be a whole number ≥ 1; change the kernel or the stride"),
+    ("sequential svm with K=1", lambda: reference.sequential([reference.Dense(3, 1)], input_shape=(3,), output="identity",
+                                                            loss="svm"), ValueError,
+     "K ≥ 2 for loss='svm'; the last layer gives (1,): end with a reference.Dense of 2 outputs or more"),
     ("mlp svm with K=1", lambda: reference.mlp(3, 4, 1, output="identity", loss="svm"), ValueError,
      "K (classes, loss='svm' needs at least 2) must be >= 2, got 1"),
     ("negative l2", lambda: reference.mlp(3, 4, 1, l2=-0.1), ValueError, "l2"),

@@ -7,6 +7,7 @@ import sys
 import pytest
 
 import reference
+from reference import __main__ as reference_cli
 from reference.explain import explain
 from tests import strategies
 
@@ -49,6 +50,19 @@ def test_a_bad_option_is_a_usage_error_naming_it():
     assert result.returncode == 2 and "output='softmax' is not supported with loss='mse'" in result.stderr
 
 
+@pytest.mark.parametrize(("args", "said"), [
+    (["sequential", "--input-shape", "3x8x8", "--layers", "Dense(4, 3)"], "--input-shape must be integers"),
+    (["sequential", "--input-shape", "4", "--layers", "Dense(4, 3"], "'(' was never closed"),
+    (["sequential", "--input-shape", "4", "--layers", "Dense(4, 3)", "--layout", "column"], "not --layout"),
+    (["sequential", "--input-shape", "4", "--layers", "Dense(4, 3)", "--sizes", "4,3"], "not --sizes"),
+    (["mlp", "--layers", "Dense(4, 3)"], "--layers and --input-shape are for sequential"),
+])
+def test_an_option_the_network_does_not_take_is_refused_not_ignored(args, said, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        reference_cli.main(["explain", *args])
+    assert stopped.value.code == 2 and said in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("kind", [*reference.LAYERS, *reference.LOSSES])
 def test_every_registered_layer_and_loss_writes_its_own_text(kind):
     # Layer.explain, the default, says that no view is available: a registered layer must do better.
@@ -68,7 +82,16 @@ def test_a_network_of_any_layers_is_explained_layer_by_layer_with_its_shapes(fam
         assert f"-> h{k} (N, {', '.join(map(str, shape))}" in text, f"h{k} {shape}\n{text}"
     for key, shape in net.param_shapes.items():
         assert f"{key} ({', '.join(map(str, shape))}" in text, f"{key}\n{text}"
+        assert f"d{key} ({', '.join(map(str, shape))}" in text.split("Backward")[1], f"d{key}\n{text}"
+    backward = text.split("Backward")[1]
+    for k, shape in enumerate((net.input_shape, *net.shapes[:-1])):
+        assert f"g_{f'h{k}' if k else 'x'} (N, {', '.join(map(str, shape))}" in backward, f"g_h{k} {shape}\n{text}"
     assert "declares no explain text" not in text and "no view available" not in text, text
+
+
+def test_class_targets_are_said_to_be_labels():
+    net = reference.sequential([reference.Dense(3, 4)], input_shape=(3,), output="identity", loss="svm")
+    assert "scalar (y: a class label per example, or its one-hot row of 4)" in explain(net)
 
 
 def test_a_new_loss_is_explained_in_its_own_words_in_a_dense_chain():
