@@ -138,6 +138,17 @@ def literal(a, float64_plain=False) -> str:
     return f"np.array({nested(a)}, dtype=np.{a.dtype.name})"
 
 
+def assigned(name: str, a, float64_plain=False) -> list[str]:
+    """Code lines that set `name` to the array: `name = literal`, or, for a larger array of zeros but a few
+    elements (a shortened dropout's 20 × 20 upstream gradient, say), the zeros and then each of those elements."""
+    a = np.asarray(a)
+    nonzero = np.argwhere(a)
+    if a.size <= 4 or not 0 < len(nonzero) <= 3 or a.dtype.kind != "f":
+        return [f"{name} = {literal(a, float64_plain)}"]
+    lines = [f"{name} = {literal(np.zeros_like(a), float64_plain)}"]
+    return lines + [f"{name}[{', '.join(map(str, index))}] = {float(str(a[tuple(index)]))!r}" for index in nonzero]
+
+
 BUDGET = 600  # evaluations at most: a few seconds, and only once, on the failure reported
 # How long shortening may take: as long as the search that found the failure, within these. It bounds the
 # shortening's share of a per-file time limit, so that slow code is not stopped there, and blamed for a loop, while

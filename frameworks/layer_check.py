@@ -24,7 +24,7 @@ import numpy as np
 import frameworks
 import reference
 from agreement import compare, layer_spread
-from agreement.points import deadline_after, literal, same_failure, shorten, shorten_failure, uniform
+from agreement.points import assigned, deadline_after, literal, same_failure, shorten, shorten_failure, uniform
 from frameworks.layer_functions import FUNCTIONS
 from frameworks.submission import Crash, UsageError, call, load
 from frameworks.verify import Result
@@ -172,12 +172,12 @@ def _condition(results) -> str:
 
 def _example(name, config, x, params, dout, y) -> list[str]:
     spec = FUNCTIONS[name]
-    lines = [f"x = {literal(x, True)}", *(f"{k} = {literal(v, True)}" for k, v in params.items())]
+    lines = [*assigned("x", x, True), *(line for k, v in params.items() for line in assigned(k, v, True))]
     if spec.forward is None:
         return [*lines, f"y = {literal(y, True)}", f"loss, dx = {name}(x, y)"]
     extra = f", {config.extra!r}" if config.extra else ""
     return [*lines, f"out, cache = {spec.forward}(x{''.join(', ' + k for k in params)}{extra})",
-            f"dout = {literal(dout, True)}",
+            *assigned("dout", dout, True),
             f"{', '.join('d' + r for r in spec.returns)} = {name}(dout, cache)"]
 
 

@@ -92,3 +92,18 @@ def test_no_deadline_falls_after_the_processs_end(monkeypatch):
     assert points.deadline_after(1e6) == end and points.deadline_after(0.0) == end
     points.end_by(time.monotonic() - 1.0)  # already past: no shortening at all
     assert points.deadline_after(5.0) < time.monotonic()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("nonzero", [0, 1, 3, 4])
+def test_the_printed_array_is_the_array(dtype, nonzero):
+    """The code a failing call is printed with gives back the array exactly: its zeros as np.zeros(shape), a few
+    other elements assigned one by one, or every element written out."""
+    rng = np.random.default_rng(nonzero)
+    a = np.zeros((4, 5), dtype)
+    a.flat[rng.choice(a.size, nonzero, replace=False)] = rng.uniform(-2, 2, nonzero)
+    lines = points.assigned("a", a, float64_plain=True)
+    scope = {"np": np}
+    exec("\n".join(lines), scope)  # the printed code, as a student pastes it
+    assert scope["a"].dtype == a.dtype and np.array_equal(scope["a"], a), lines
+    assert len(lines) == (1 + nonzero if 0 < nonzero <= 3 else 1), lines
