@@ -339,7 +339,7 @@ def _at(subject, config, point, conventions):
     wrong = [q for q, v in verdicts.items() if not v.ok]
     return {"config": config, "ok": not wrong, "wrong": wrong, "messages": [verdicts[q].message for q in wrong],
             "errors": {q: verdicts[q].rel_err for q in wrong}, "point": (x, params, dout, y), "ours": ours,
-            "named": named}
+            "named": named, "read": dict(conventions) if name == "dropout_backward" else {}}
 
 
 def _allowed(name, config, x, y) -> bool:
@@ -402,7 +402,8 @@ def _result(name, described, results, conventions, shortened=lambda first: None)
     diagnoses = [f"{mistakes.MISTAKES[m][0]} ({m}): your values equal that variant's at every failing configuration "
                  f"looked at" for m in named]
     return Result("FAIL", described, wrong=(short or first)["messages"], where=where, diagnoses=diagnoses,
-                  conventions=conventions, example=_example(name, first["config"], x, params, dout, y),
+                  conventions={**conventions, **first["read"]},  # as read at the configuration shown
+                  example=_example(name, first["config"], x, params, dout, y),
                   checked=checked, runs=runs, explain=_explain(first["config"]), shortened=short is not None)
 
 

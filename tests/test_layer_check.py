@@ -197,3 +197,10 @@ def test_a_bad_option_is_a_usage_error_before_any_file_is_checked(options, said,
     with pytest.raises(SystemExit) as ended:
         check_tool.main([*options, "--preset", "cs231n-layers"])
     assert ended.value.code == 2 and said in capsys.readouterr().err
+
+
+def test_the_dropout_convention_is_quoted_at_the_configuration_shown():
+    """The p the convention line quotes is the p of the failing call printed under it."""
+    result = check("dropout_no_rescale.py", "dropout_backward")
+    p = result.conventions["p"].rsplit("at p = ", 1)[1].rstrip(")")
+    assert f"{{'p': {p}," in "\n".join(result.example), (result.conventions, result.example)
