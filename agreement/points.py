@@ -123,30 +123,38 @@ def literal(a, float64_plain=False) -> str:
     """Code for the array: each float in the shortest digits that give back the same value in its dtype
     (without the dtype for float64, NumPy's default, when `float64_plain`); np.zeros(shape) for more than 4 zeros."""
     a = np.asarray(a)
-    if a.size > 4 and not np.any(a):  # a larger array of zeros (a shortened point where only the shapes matter)
+    if a.size > 4 and not np.any(a) and not (a.dtype.kind == "f" and np.signbit(a).any()):  # zeros (shapes matter)
         plain = float64_plain and a.dtype == np.float64
         return f"np.zeros({a.shape}{'' if plain else f', dtype=np.{a.dtype.name}'})"
     if a.dtype.kind != "f":
         return f"np.array({a.tolist()!r})" if float64_plain and a.dtype.kind == "i" else \
             f"np.array({a.tolist()!r}, dtype=np.{a.dtype.name})"
 
-    def nested(b) -> str:  # str() of a NumPy float is the shortest that round-trips in its own dtype
-        return repr(float(str(b[()]))) if b.ndim == 0 else "[" + ", ".join(nested(row) for row in b) + "]"
+    def nested(b) -> str:
+        return _number(b[()]) if b.ndim == 0 else "[" + ", ".join(nested(row) for row in b) + "]"
 
     if float64_plain and a.dtype == np.float64:
         return f"np.array({nested(a)})"
     return f"np.array({nested(a)}, dtype=np.{a.dtype.name})"
 
 
+def _number(value) -> str:
+    """A NumPy float as code: the shortest digits that round-trip in its own dtype (its str()), np.inf, np.nan."""
+    v = float(str(value))
+    return repr(v) if np.isfinite(v) else "np.nan" if np.isnan(v) else "np.inf" if v > 0 else "-np.inf"
+
+
 def assigned(name: str, a, float64_plain=False) -> list[str]:
     """Code lines that set `name` to the array: `name = literal`, or, for a larger array of zeros but a few
     elements (a shortened dropout's 20 × 20 upstream gradient, say), the zeros and then each of those elements."""
     a = np.asarray(a)
-    nonzero = np.argwhere(a)
-    if a.size <= 4 or not 0 < len(nonzero) <= 3 or a.dtype.kind != "f":
+    if a.dtype.kind != "f":
+        return [f"{name} = {literal(a, float64_plain)}"]
+    nonzero = np.argwhere((a != 0) | np.signbit(a))  # -0.0 too, and NaN
+    if a.size <= 4 or not 0 < len(nonzero) <= 3:
         return [f"{name} = {literal(a, float64_plain)}"]
     lines = [f"{name} = {literal(np.zeros_like(a), float64_plain)}"]
-    return lines + [f"{name}[{', '.join(map(str, index))}] = {float(str(a[tuple(index)]))!r}" for index in nonzero]
+    return lines + [f"{name}[{', '.join(map(str, index))}] = {_number(a[tuple(index)])}" for index in nonzero]
 
 
 BUDGET = 600  # evaluations at most: a few seconds, and only once, on the failure reported
@@ -164,6 +172,12 @@ def end_by(when: float) -> None:
     checks one file, from --time-limit: a search that took most of the limit leaves the rest to the verdict."""
     global _END
     _END = when
+
+
+def ended() -> bool:
+    """Whether end_by's time has passed: what a check does after its verdict (spare points, a grid of shapes) is
+    then left out."""
+    return time.monotonic() >= _END
 
 
 def deadline_after(searched: float) -> float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 
+from agreement.points import ended
 from frameworks import diagnose
 from frameworks.conventions import combos
 from frameworks.conventions import point as draw
@@ -59,7 +60,7 @@ def _spares(preset, target, module, combo, dtype, timeout):
             yield spare, evaluate(preset, target, module, [full], spare, timeout)
 
 
-def _crash_sentence(preset, target, combo, crash, dtype, timeout) -> str:
+def _crash_sentence(preset, target, combo, crash, dtype, timeout, grid=True) -> str:
     if crash.hung:
         return "your code does not return (an infinite loop?)" + (f", stopped at {crash.where}" if crash.where else "")
 
@@ -73,7 +74,7 @@ def _crash_sentence(preset, target, combo, crash, dtype, timeout) -> str:
         except BadResult:
             return False
 
-    condition = crash_condition(crashes, preset.sizes, preset.fewest_outputs)
+    condition = crash_condition(crashes, preset.sizes, preset.fewest_outputs) if grid else None
     return (f"your code raises {crash.error}" + (f" {condition}" if condition else "")
             + (f", at {crash.where}" if crash.where else ""))
 
@@ -107,12 +108,12 @@ def explain(preset, target, module, accepted, read, failing, point, dtype, timeo
     result followed none of the conventions, each is tried: a known mistake may fit one."""
     combo = accepted[0]
     points = [(point, failing)]
-    if not failing.hung:
+    if not failing.hung and not ended():  # past the child's end (--time-limit): the verdict is sent without them
         points += list(_spares(preset, target, module, combo, dtype, timeout))
     diagnoses = []
     crash = next((e.crash for _, e in points if e.crash is not None), None)
     if crash is not None:
-        diagnoses.append(_crash_sentence(preset, target, combo, crash, dtype, timeout))
+        diagnoses.append(_crash_sentence(preset, target, combo, crash, dtype, timeout, grid=not ended()))
     usable, named = _named(preset, points, combo, dtype)
     where = chain_step(failing.net, usable) if failing.ours is not None and usable else ""
     guessed = any("neither" in how for how in read.values())

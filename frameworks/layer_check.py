@@ -233,19 +233,36 @@ class Raised(NamedTuple):
 
 def _raised(subject, described, results, raised, conventions, deadline) -> Result:
     """The smallest configuration at which the code raised, its point shortened while it raises the same error at the
-    same line, and what every such configuration has that some configuration where it returned lacks ("only where
-    padding > 0")."""
+    same line; what every configuration raising that error there has that some other configuration lacks ("only
+    where padding > 0"); the other errors it raised, and what it got wrong where it returned."""
     smallest = min(raised, key=lambda r: r.point[0].size + sum(v.size for v in r.point[1].values()))
-    condition = _condition([*({"config": r.config, "ok": False} for r in raised), *results])
     crash, count = smallest.crash, len(raised) + len(results)
+    same = [r for r in raised if _where_raised(r) == _where_raised(smallest)]
+    condition = _condition([*({"config": r.config, "ok": _where_raised(r) != _where_raised(smallest)} for r in raised),
+                            *({"config": r["config"], "ok": True} for r in results)])
+    others = {}
+    for r in raised:
+        if _where_raised(r) != _where_raised(smallest):
+            others.setdefault(_where_raised(r), []).append(r)
+    wrong_elsewhere = sorted(set().union(*(r["wrong"] for r in results)))
+    failing = [r for r in results if not r["ok"]]
     x, params, dout, y = point = _shortened_crash(subject, smallest, deadline)
-    return Result("FAIL", described, wrong=[f"your code {crash}"], conventions=conventions,
+    diagnoses = [f"your code raises {crash.error}" + (f" {condition}" if condition else "") +
+                 (f", at {crash.where}" if crash.where else "")]
+    diagnoses += [f"your code also raises {error} at {len(group)} configuration{'s' if len(group) > 1 else ''}"
+                  + (f", at {where}" if where else "") for (error, where), group in others.items()]
+    notes = [f"where your code returns, {', '.join(wrong_elsewhere)} {'is' if len(wrong_elsewhere) == 1 else 'are'} wrong "
+             f"at {len(failing)} of {len(results)} configurations; run it again once it no longer raises"] if failing else []
+    return Result("FAIL", described, wrong=[f"your code {crash}", *notes],
+                  conventions={k: v for k, v in conventions.items() if k != "p"},  # p is read only where it returns
                   example=_example(subject.name, smallest.config, x, params, dout, y),
-                  where=f"{len(raised)} of {count} configurations raise" + (f", {condition}" if condition else ""),
-                  diagnoses=[f"your code raises {crash.error}" + (f" {condition}" if condition else "") +
-                             (f", at {crash.where}" if crash.where else "")],
-                  runs=[f"{count} configurations drawn (frameworks.layer_functions), one point each"],
+                  where=f"{len(same)} of {count} configurations raise it" + (f", {condition}" if condition else ""),
+                  diagnoses=diagnoses, runs=[f"{count} configurations drawn (frameworks.layer_functions), one point each"],
                   explain=_explain(smallest.config), shortened=point is not smallest.point)
+
+
+def _where_raised(raised) -> tuple[str, str]:
+    return raised.crash.error, raised.crash.where
 
 
 def _shortened_crash(subject, raised, deadline):
@@ -261,8 +278,8 @@ def _shortened_crash(subject, raised, deadline):
         try:
             _at(subject, config, (arrays["x"], {k: arrays[k] for k in params}, arrays.get("dout"), y), {})
         except Crash as crash:
-            state["stopped"] = crash.hung
-            return (crash.error, crash.where) == (raised.crash.error, raised.crash.where)
+            state["stopped"] = crash.timed_out
+            return (crash.error, crash.where) == _where_raised(raised)
         return False
 
     arrays = {"x": x, **params, **({"dout": dout} if dout is not None else {})}

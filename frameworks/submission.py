@@ -37,7 +37,12 @@ class Crash(Exception):
 
     @property
     def hung(self) -> bool:
+        """It did not return, or returned something the check cannot read: each call would do so again."""
         return not self.error
+
+    @property
+    def timed_out(self) -> bool:
+        return self.what.startswith("did not return")
 
     def __str__(self):
         text = self.what
@@ -80,16 +85,29 @@ def _student_frame(err, directory: Path) -> str:
     return f"{Path(frame.filename).name}, line {frame.lineno}: {code}"
 
 
-def describe(value) -> str:
-    """A short description of an argument: its shape, or its type and length."""
+def describe(value, depth=0) -> str:
+    """A short description of an argument: arrays by their shapes, a cache (x, w, b, conv_param) or a dict by those of
+    its first SHOWN items, anything else by a short repr. Never raises (the student's own __repr__ may)."""
+    try:
+        return _described(value, depth)
+    except Exception:  # a __repr__ that raises, say
+        return type(value).__name__
+
+
+SHOWN = 8
+
+
+def _described(value, depth) -> str:
     if isinstance(value, np.ndarray):
         return f"{value.shape}" if value.dtype.kind == "f" else f"{value.shape} {value.dtype}"
+    if depth > 3 and isinstance(value, (dict, list, tuple)):  # a cache that holds itself, or nested deep
+        return f"{type(value).__name__} of {len(value)}"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {describe(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, (list, tuple)):  # a cache: (x, w, b, conv_param) by shapes, not by its values
-        inner = ", ".join(describe(v) for v in value)
-        return (("(" + inner + ("," if len(value) == 1 else "") + ")") if isinstance(value, tuple) else f"[{inner}]") \
-            if len(value) <= 6 else f"{type(value).__name__} of {len(value)}"
+        items = [f"{k}: {describe(v, depth + 1)}" for k, v in list(value.items())[:SHOWN]]
+        return "{" + ", ".join(items) + (", …" if len(value) > SHOWN else "") + "}"
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(describe(v, depth + 1) for v in value[:SHOWN]) + (", …" if len(value) > SHOWN else "")
+        return f"({inner}{',' if len(value) == 1 else ''})" if isinstance(value, tuple) else f"[{inner}]"
     text = repr(value)
     return text if len(text) <= 60 else f"{type(value).__name__} ({text[:40]}...)"
 

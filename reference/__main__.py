@@ -20,8 +20,9 @@ CLASSES = {cls.__name__: cls for cls in LAYERS.values()}
 
 def _layers(text: str):
     """--layers: layer constructors separated by commas, such as "Dense(4, 3), ReLU()", with the layer classes only."""
+    body = text.strip().removesuffix(",")
     try:  # the layer classes and literals, nothing else; a tuple, so that an unclosed "(" is said so
-        layers = list(eval(f"({text},)", {"__builtins__": {}}, dict(CLASSES)))
+        layers = list(eval(f"({body},)", {"__builtins__": {}}, dict(CLASSES)))
     except SyntaxError as err:  # a typo in the command line: the message names it
         raise argparse.ArgumentTypeError(f"--layers {text!r}: {err.msg}; write the layers as Python calls separated "
                                          f"by commas, like \"Dense(4, 3), ReLU()\"") from None
@@ -42,6 +43,7 @@ def _integers(flag: str, like: str):
 
 
 DENSE_ONLY = ("sizes", "layout", "hidden")  # options of mlp and the named networks, which sequential's layers carry
+MLP_ONLY = ("hidden", "output", "loss")  # the named networks fix these
 
 
 def main(argv=None) -> int:
@@ -64,12 +66,17 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     given = [f"--{name}" for name in DENSE_ONLY if getattr(args, name) is not None]
     if args.network == "sequential" and given:
-        parser.error(f"sequential takes its layers' sizes and options from --layers, not {', '.join(given)} (a "
-                     "Dense in column layout: Dense(4, 3, layout='column'))")
+        parser.error(f"sequential takes its layers' sizes and options from --layers, not {', '.join(given)}"
+                     + (" (a Dense in column layout: Dense(4, 3, layout='column'))" if args.layout is not None else ""))
     if args.network != "sequential" and (args.layers is not None or args.input_shape is not None):
         parser.error(f"--layers and --input-shape are for sequential; {args.network} takes --sizes")
-    sizes, hidden = args.sizes or (3, 4, 1), args.hidden or "sigmoid"
-    options = dict(layout=args.layout or "row", reduction=args.reduction, l2=args.l2)
+    fixed = [f"--{name}" for name in MLP_ONLY if getattr(args, name) is not None]
+    if args.network in NETWORKS and fixed:
+        parser.error(f"{args.network} fixes its activations and loss: {', '.join(fixed)} "
+                     f"{'is' if len(fixed) == 1 else 'are'} for mlp")
+    sizes = (3, 4, 1) if args.sizes is None else args.sizes
+    hidden = "sigmoid" if args.hidden is None else args.hidden
+    options = dict(layout="row" if args.layout is None else args.layout, reduction=args.reduction, l2=args.l2)
     try:
         if args.network == "sequential":
             if args.layers is None or args.input_shape is None:

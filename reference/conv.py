@@ -134,7 +134,8 @@ class Conv2D(Layer):
         at = f"{a}p[n, c, {_times(sh, 'i')} + p, {_times(sw, 'j')} + q]"
         return Text(
             (f"{b}[n, f, i, j] = Σ_c,p,q {at} {W}[f, c, p, q] + {bias}[f]    ({a}p: {a} with {_count(ph, 'row')} of zeros "
-             f"above and below, {_count(pw, 'column')} left and right; stride {sh}, {sw})",),
+             f"above and below, {_count(pw, 'column')} left and right; stride {sh}, {sw})" if ph or pw else
+             f"{b}[n, f, i, j] = Σ_c,p,q {at} {W}[f, c, p, q] + {bias}[f]    ({a}p = {a}: no padding; stride {sh}, {sw})",),
             (f"d{W}[f, c, p, q] = Σ_n,i,j g_{b}[n, f, i, j] {at}", f"d{bias}[f] = Σ_n,i,j g_{b}[n, f, i, j]",
              f"g_{a}p[n, c, {_times(sh, 'i')} + p, {_times(sw, 'j')} + q] += Σ_f g_{b}[n, f, i, j] {W}[f, c, p, q], "
              f"for every window (i, j) and offset (p, q); g_{a} = g_{a}p without its padding"),

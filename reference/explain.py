@@ -89,14 +89,15 @@ def explain(net, batch: str = "N") -> str:
     K = vec(sizes[-1])
     if isinstance(loss, SoftmaxCrossEntropy):
         out.append(f"  ŷ = softmax(z{L})    each example's {sizes[-1]} outputs, {_fmt(K)}")
-        out.append(f"  C = s · Σ_n −Σ_k y_k log ŷ_k    scalar (y {_fmt(K)}: one-hot or probabilities)")
+        out.append(f"  C = s · Σ_n −Σ_k y_k log ŷ_k    scalar (y {_fmt(K)}: one-hot or probabilities; integer labels "
+                   "are taken as one-hot rows)")
     elif isinstance(loss, SigmoidBinaryCrossEntropy):
         out.append(f"  ŷ = σ(z{L})    {_fmt(K)}")
         out.append("  C = s · Σ_n Σ_k −[y log ŷ + (1 − y) log(1 − ŷ)]    scalar")
     elif isinstance(loss, MSE):
         out.append(f"  C = s · Σ_n ½ Σ_k (ŷ_k − y_k)²    scalar (y {_fmt(K)})")
     else:
-        out += [f"  {line}    scalar" for line in loss.explain(f"z{L}").forward]
+        out += [f"  {line}    scalar (y: {_targets(loss, sizes[-1])})" for line in loss.explain(f"z{L}").forward]
     for penalty, keys in net.penalties:
         out.append(f"  C += λ Σ_l ‖W_l‖²_F    λ = {penalty.strength:g}, over {', '.join(keys)} (biases not penalised)")
 
@@ -166,6 +167,13 @@ def explain(net, batch: str = "N") -> str:
     return "\n".join(out)
 
 
+def _targets(loss, k: int) -> str:
+    """What the loss takes as y, per example."""
+    targets = {validate.class_targets: f"a class label per example, or a row of {k} class probabilities",
+               validate.label_targets: f"a class label per example, or its one-hot row of {k}"}
+    return targets.get(type(loss).targets, f"{k} per example")
+
+
 def explain_layers(net) -> str:
     """Any network, layer by layer: each layer's forward, backward and Jacobian in its own words, with the
     shapes of a batch of N examples (x is h0, layer k's output hk; g_hk = dC/dhk has the shape of hk)."""
@@ -189,10 +197,7 @@ def explain_layers(net) -> str:
         out.append(f"      {names[k]} {batch(shapes[k])}{params(keys)} -> {names[k + 1]} {batch(shapes[k + 1])}")
         out += [f"  {line}" for line in text.forward[1:]]
     loss = net.loss_layer.explain(names[-1])
-    targets = {validate.class_targets: f"a class label per example, or a row of {net.outputs} class probabilities",
-               validate.label_targets: f"a class label per example, or its one-hot row of {net.outputs}"}
-    y = targets.get(type(net.loss_layer).targets, f"{net.outputs} per example")
-    out += [f"  {line}    scalar (y: {y})" for line in loss.forward]
+    out += [f"  {line}    scalar (y: {_targets(net.loss_layer, net.outputs)})" for line in loss.forward]
     for penalty, keys in net.penalties:
         out += [f"  {line}" for line in penalty.explain(list(keys)).forward]
     out += ["", "Backward, from the loss to x"]

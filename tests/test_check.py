@@ -287,3 +287,18 @@ def test_code_wrong_only_at_the_full_sizes_and_the_largest_batch_fails():
 
     result, text = _check(wrong_at_eight)
     assert result.verdict == "FAIL" and "b2 disagrees" in text, text
+
+
+def test_an_argument_is_described_by_its_shapes_whatever_it_holds():
+    """What a crash line says the code was called with: a cache by its arrays' shapes, bounded, and never an error of
+    the check's own, even for a list that holds itself or an object whose __repr__ raises."""
+    class Unprintable:
+        def __repr__(self):
+            raise RuntimeError("no")
+
+    loop = [np.zeros((2, 3))]
+    loop.append(loop)
+    assert submission.describe((np.zeros((2, 3)), np.zeros(4), {"stride": 2, "pad": 1})) == "((2, 3), (4,), {stride: 2, pad: 1})"
+    assert submission.describe(loop).startswith("[(2, 3), [(2, 3), ")
+    assert submission.describe(Unprintable()) == "Unprintable"
+    assert submission.describe(tuple(range(20))) == "(0, 1, 2, 3, 4, 5, 6, 7, …)"

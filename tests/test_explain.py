@@ -56,6 +56,9 @@ def test_a_bad_option_is_a_usage_error_naming_it():
     (["sequential", "--input-shape", "4", "--layers", "Dense(4, 3)", "--layout", "column"], "not --layout"),
     (["sequential", "--input-shape", "4", "--layers", "Dense(4, 3)", "--sizes", "4,3"], "not --sizes"),
     (["mlp", "--layers", "Dense(4, 3)"], "--layers and --input-shape are for sequential"),
+    (["sigmoid_mse", "--hidden", "relu"], "sigmoid_mse fixes its activations and loss: --hidden is for mlp"),
+    (["sigmoid_softmax_ce", "--loss", "svm", "--output", "identity"], "--output, --loss are for mlp"),
+    (["mlp", "--layout", ""], "layout must be one of"),
 ])
 def test_an_option_the_network_does_not_take_is_refused_not_ignored(args, said, capsys):
     with pytest.raises(SystemExit) as stopped:
@@ -92,6 +95,10 @@ def test_a_network_of_any_layers_is_explained_layer_by_layer_with_its_shapes(fam
 def test_class_targets_are_said_to_be_labels():
     net = reference.sequential([reference.Dense(3, 4)], input_shape=(3,), output="identity", loss="svm")
     assert "scalar (y: a class label per example, or its one-hot row of 4)" in explain(net)
+    assert "scalar (y: a class label per example, or its one-hot row of 3)" in explain(
+        reference.mlp(3, 4, 3, output="identity", loss="svm"))  # the dense chain's own text
+    net = reference.sequential([reference.Flatten(), reference.Dense(3, 4)], input_shape=(3,))
+    assert "scalar (y: a class label per example, or a row of 4 class probabilities)" in explain(net)
 
 
 def test_a_new_loss_is_explained_in_its_own_words_in_a_dense_chain():

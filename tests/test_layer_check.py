@@ -139,6 +139,32 @@ def test_code_that_raises_at_some_configurations_is_told_where_with_a_short_call
     assert "called with dout (" in result.wrong[0] and "cache ((" in result.wrong[0], result.wrong  # shapes, not values
 
 
+TWO_ERRORS = """
+
+_good_conv_backward = conv_backward_naive
+
+
+def conv_backward_naive(dout, cache):
+    x, w, b, conv_param = cache
+    if conv_param["pad"] > 0:
+        raise ValueError("padded")
+    if conv_param["stride"] > 1:
+        raise IndexError("strided")
+    dx, dw, db = _good_conv_backward(dout, cache)
+    return dx, dw, 2 * db
+"""
+
+
+def test_each_error_is_told_apart_and_what_is_wrong_where_it_returns_is_said(tmp_path):
+    (tmp_path / "layers.py").write_text((STUDENTS / "good.py").read_text() + TWO_ERRORS)
+    result = layer_check.check(f"{tmp_path / 'layers.py'}:conv_backward_naive", CHECKER, 100)
+    assert result.verdict == "FAIL", result
+    first, also = result.diagnoses
+    assert "raises ValueError only where padding > 0" in first or "raises IndexError only where stride > 1" in first, first
+    assert ("also raises IndexError" in also) == ("ValueError" in first), also
+    assert any(line.startswith("where your code returns, db is wrong at ") for line in result.wrong), result.wrong
+
+
 def test_a_wrong_weight_gradient_is_judged_under_its_own_name():
     result = check("conv_dw.py", "conv_backward_naive")
     assert result.verdict == "FAIL" and "wrong: dw; right: output, dx, db" in result.where, result

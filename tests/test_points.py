@@ -107,3 +107,13 @@ def test_the_printed_array_is_the_array(dtype, nonzero):
     exec("\n".join(lines), scope)  # the printed code, as a student pastes it
     assert scope["a"].dtype == a.dtype and np.array_equal(scope["a"], a), lines
     assert len(lines) == (1 + nonzero if 0 < nonzero <= 3 else 1), lines
+
+
+@pytest.mark.parametrize("values", [[-0.0] * 5, [0.0, 0.0, -0.0, 0.0, 0.0, 0.0], [0.0] * 5 + [np.inf, -np.inf, np.nan],
+                                    [1.5, np.nan, 0.0, -2.0, 0.25, 3.0]])
+def test_the_printed_array_keeps_negative_zeros_and_non_finite_values(values):
+    a = np.array(values)
+    for lines in (points.assigned("a", a, float64_plain=True), [f"a = {points.literal(a, float64_plain=True)}"]):
+        scope = {"np": np}
+        exec("\n".join(lines), scope)
+        assert np.array_equal(scope["a"], a, equal_nan=True) and np.array_equal(np.signbit(scope["a"]), np.signbit(a)), lines
