@@ -175,6 +175,9 @@ def run(presets, target, checker: str, examples: int, dtype=np.float64, timeout=
             continue
         point, evaluation = _shortened(preset, target, module, *state["failing"], timeout,
                                        deadline_after(time.monotonic() - started))
+        found = state["failing"][0]
+        result.shortened = any(not np.array_equal(point[1], found[1]) or not np.array_equal(point[0][k], v)
+                               for k, v in found[0].items())
         result.verdict = "FAIL"
         result.wrong = evaluation.wrong
         if evaluation.crash is None:  # a crash's line gives the shapes; its values would only be long

@@ -133,3 +133,14 @@ def test_code_for_another_assignment_is_told_how_this_preset_calls_it():
     assert result.verdict == "FAIL" and result.diagnoses == ["your code raises TypeError at every shape tried"], text
     assert "missing 1 required positional argument: 'dimensions'" in text and "submission.py" not in text
     assert "(it is called as TwoLayerNet(input_size, hidden_size, output_size); .params = {W1, b1, W2, b2}" in text
+
+
+def test_past_the_childs_end_the_verdict_is_given_without_spare_points(monkeypatch):
+    """Class mode sets an end from --time-limit (agreement.points.end_by): past it, no spare point is evaluated, so
+    mallory's b2, wrong only at N > 1, is not shown, yet the verdict and where it is are; her point is not
+    shortened either, and not said to be."""
+    from agreement import points
+    monkeypatch.setattr(points, "_END", 0.0)  # long past
+    result, text = _report(f"{STUDENTS / 'cs224n' / 'mallory' / 'q2_neural.py'}:forward_backward_prop", [presets.CS224N])
+    assert result.verdict == "FAIL" and result.elsewhere == [] and _called_wrong(result.where) == {"W1", "b1"}, text
+    assert not result.shortened and "(values shortened while it fails)" not in text, text  # no time left for that
