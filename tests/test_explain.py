@@ -77,6 +77,20 @@ def test_every_registered_layer_and_loss_writes_its_own_text(kind):
     assert all(text) and "no view" not in " ".join(line for lines in text for line in lines), text
 
 
+@pytest.mark.parametrize("kind", reference.LAYERS)
+def test_every_layers_text_speaks_of_its_own_input_output_and_params(kind):
+    """Given the names it is to use, a layer's text writes its output from its input and every param, the input's
+    gradient and each param's in the backward, and the output's Jacobian with respect to the input: not a text
+    that would read the same for any layer."""
+    part = reference.LAYERS[kind].sample(strategies.first)[0]
+    keys = {local: f"{local}7" for local in part.param_shapes}
+    text = part.explain("hA", "hB", keys)
+    forward, backward, jacobian = (" ".join(lines) for lines in (text.forward, text.backward, text.jacobian))
+    assert "hA" in forward and "hB" in forward and all(key in forward for key in keys.values()), text.forward
+    assert "g_hA" in backward and all(f"d{key}" in backward for key in keys.values()), text.backward
+    assert "hA" in jacobian and "hB" in jacobian, text.jacobian
+
+
 @pytest.mark.parametrize("family", [name for name, f in strategies.FAMILIES.items() if f.stack is not None])
 def test_a_network_of_any_layers_is_explained_layer_by_layer_with_its_shapes(family):
     net = strategies.example_network(family)
