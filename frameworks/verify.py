@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import frameworks
-from agreement.points import deadline_after, in_domain, same_failure, shorten_failure
+from agreement.points import deadline_after, ended, in_domain, same_failure, shorten_failure
 from frameworks import failure
 from frameworks.conventions import detect
 from frameworks.conventions import point as draw
@@ -70,6 +70,19 @@ class Result:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
+class OutOfTime(BaseException):
+    """The child's end (agreement.points.end_by, from --time-limit) came during the search: Hypothesis stops at
+    once (a BaseException), and the verdict is given on the examples checked."""
+
+
+def out_of_time(described, state, examples, unit="random examples") -> Result:
+    """The verdict of a search that the time limit stopped before any failure: not a pass, and not a loop."""
+    per = f"about {state['spent'] / state['checked']:.2g} s each" if state["checked"] else "longer than the limit"
+    return Result("ERROR", described, wrong=[
+        f"the check stopped near --time-limit after {state['checked']} of {examples} {unit}, each agreeing: your code "
+        f"took {per}; check it again with a larger --time-limit"])
+
+
 class Failed(Exception):
     """A point at which the student's result is wrong (never an AssertionError: the student's code may raise one)."""
 
@@ -80,7 +93,7 @@ def _sizes(preset):
 
 def search(preset, target, module, accepted, examples, dtype, timeout):
     """Hypothesis's smallest failing (point, evaluation), or None; and what the examples returned."""
-    state = {"failing": None, "skipped": None, "notes": []}
+    state = {"failing": None, "skipped": None, "notes": [], "checked": 0, "spent": 0.0, "out_of_time": False}
     full = tuple(high for _, high in preset.size_ranges())
 
     @settings(max_examples=examples, deadline=None, database=None, derandomize=True, print_blob=False,
@@ -89,11 +102,15 @@ def search(preset, target, module, accepted, examples, dtype, timeout):
     @given(sizes=_sizes(preset), n=st.integers(1, MAX_BATCH), seed=st.integers(0, 2**32 - 1),
            special=st.sampled_from((0.0, 0.0, 0.05, 0.25)))
     def property_(sizes, n, seed, special):
+        if ended():  # the child's --time-limit is near: the verdict on what was checked is sent instead
+            raise OutOfTime
         nets = [preset.network(sizes, combo) for combo in accepted]
         point = draw(nets[0], preset, n, seed, dtype, special)
         if point is None:
             return
+        began = time.monotonic()
         evaluation = evaluate(preset, target, module, nets, point, timeout)
+        state["checked"], state["spent"] = state["checked"] + 1, state["spent"] + time.monotonic() - began
         if evaluation.ours is not None:
             state["skipped"] = [q for q in evaluation.right if q not in evaluation.ours]
             state["notes"] += [note for note in evaluation.notes if note not in state["notes"]]
@@ -110,6 +127,8 @@ def search(preset, target, module, accepted, examples, dtype, timeout):
                 property_.hypothesis.inner_test(sizes=full, n=n, seed=seed, special=special)
     except (Failed, Hung):
         pass
+    except OutOfTime:
+        state["out_of_time"] = True
     except Exception:  # Hypothesis's own complaint (a flaky student function): report the last failure seen
         if state["failing"] is None:
             raise
@@ -166,6 +185,8 @@ def run(presets, target, checker: str, examples: int, dtype=np.float64, timeout=
             state = search(preset, target, module, accepted, examples, dtype, timeout)
         except Hung as stop:
             state = {"failing": stop.failing, "skipped": None, "notes": []}
+        if state.get("out_of_time") and state["failing"] is None:
+            return out_of_time(described, state, examples)
         options = ", ".join(f"{k} {v:g}" for k, v in preset.options.items() if k == "reg")
         result.runs.append(f"{examples} random examples" + (f" at {options}" if options else ""))
         result.notes += [note for note in state["notes"] if note not in result.notes]

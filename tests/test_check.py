@@ -302,3 +302,27 @@ def test_an_argument_is_described_by_its_shapes_whatever_it_holds():
     assert submission.describe(loop).startswith("[(2, 3), [(2, 3), ")
     assert submission.describe(Unprintable()) == "Unprintable"
     assert submission.describe(tuple(range(20))) == "(0, 1, 2, 3, 4, 5, 6, 7, …)"
+
+
+def _slow_but_right(params, x, y):
+    import time
+
+    from tests.students.misbehaving import _reference
+    time.sleep(0.02)
+    return _reference.correct_softmax_cross_entropy(params, x, y)
+
+
+def test_slow_right_code_stopped_by_the_time_limit_is_told_so_not_blamed_for_a_loop(monkeypatch):
+    """In a child, the search stops near --time-limit (agreement.points.end_by): the verdict says how far it got and
+    how long a call took, an ERROR to run again with more time, not a FAIL for an infinite loop."""
+    import time
+
+    from agreement import points
+    monkeypatch.setattr(points, "_END", time.monotonic() + 1.0)
+    target = submission.Target(Path(__file__), "_slow_but_right", _slow_but_right)
+    preset = presets.function_preset("mlp", (4, 6, 3), hidden="tanh", output="softmax", loss="cross_entropy")
+    result = check.check(target, [preset], CHECKER, 100)
+    assert result.verdict == "ERROR", result
+    (said,) = result.wrong
+    assert said.startswith("the check stopped near --time-limit after ") and " of 100 random examples, each " in said
+    assert "check it again with a larger --time-limit" in said and "loop" not in said, said

@@ -140,7 +140,15 @@ def test_past_the_childs_end_the_verdict_is_given_without_spare_points(monkeypat
     mallory's b2, wrong only at N > 1, is not shown, yet the verdict and where it is are; her point is not
     shortened either, and not said to be."""
     from agreement import points
-    monkeypatch.setattr(points, "_END", 0.0)  # long past
+    from frameworks import verify
+    search = verify.search
+
+    def then_the_end(*args, **kwargs):  # the end comes just after the search has found mallory's failure
+        state = search(*args, **kwargs)
+        monkeypatch.setattr(points, "_END", 0.0)
+        return state
+
+    monkeypatch.setattr(verify, "search", then_the_end)
     result, text = _report(f"{STUDENTS / 'cs224n' / 'mallory' / 'q2_neural.py'}:forward_backward_prop", [presets.CS224N])
     assert result.verdict == "FAIL" and result.elsewhere == [] and _called_wrong(result.where) == {"W1", "b1"}, text
     assert not result.shortened and "(values shortened while it fails)" not in text, text  # no time left for that
