@@ -60,23 +60,40 @@ def _spares(preset, target, module, combo, dtype, timeout):
             yield spare, evaluate(preset, target, module, [full], spare, timeout)
 
 
-def _crash_sentence(preset, target, combo, crash, dtype, timeout, grid=True) -> str:
+def _crash_sentences(preset, target, module, combo, crash, dtype, timeout, grid=True) -> tuple[str, list[str]]:
+    """What the crash is and under which shapes it happens; and what is wrong at a shape where it does not happen
+    (for "What is wrong there": code that raises only when H ≠ K may be wrong when H = K)."""
     if crash.hung:
-        return "your code does not return (an infinite loop?)" + (f", stopped at {crash.where}" if crash.where else "")
+        return "your code does not return (an infinite loop?)" + (f", stopped at {crash.where}" if crash.where else ""), []
+    returned = []
 
     def crashes(n, sizes):  # the student's code alone: no checker is needed to see a crash
         at = preset.network(sizes, combo)
         p = draw(at, preset, n, 7, dtype)
         try:
-            return p is not None and preset.invoke(target, at, *p, timeout, preset.options) is None
+            raised = p is not None and preset.invoke(target, at, *p, timeout, preset.options) is None
         except Crash:
             return True
         except BadResult:
             return False
+        if p is not None and not raised:
+            returned.append((at, p))
+        return raised
 
     condition = crash_condition(crashes, preset.sizes, preset.fewest_outputs) if grid else None
-    return (f"your code raises {crash.error}" + (f" {condition}" if condition else "")
-            + (f", at {crash.where}" if crash.where else ""))
+    sentence = (f"your code raises {crash.error}" + (f" {condition}" if condition else "")
+                + (f", at {crash.where}" if crash.where else ""))
+    lines = []
+    # Where it returns, is it right? At the largest few shapes of the grid where it does not raise.
+    for at, p in sorted(returned, key=lambda r: (sum(r[0].sizes) + len(r[1][1])), reverse=True)[:4] if condition else ():
+        e = evaluate(preset, target, module, [at], p, timeout)
+        wrong = [q for q in ("loss", *at.param_shapes, "x") if q in e.disagree]
+        if wrong:
+            lines.append(f"where your code does not raise (sizes {','.join(map(str, at.sizes))}, N = {len(p[1])}), "
+                         f"{listed(wrong)} {'is' if len(wrong) == 1 else 'are'} wrong too:")
+            lines += [f"  {line}" for line in e.wrong if line.split(" ", 1)[0] in wrong]
+            break
+    return sentence, lines
 
 
 def _named(preset, points, combo, dtype) -> tuple[list, list[str]]:
@@ -110,10 +127,11 @@ def explain(preset, target, module, accepted, read, failing, point, dtype, timeo
     points = [(point, failing)]
     if not failing.hung and not ended():  # past the child's end (--time-limit): the verdict is sent without them
         points += list(_spares(preset, target, module, combo, dtype, timeout))
-    diagnoses = []
+    diagnoses, returned = [], []
     crash = next((e.crash for _, e in points if e.crash is not None), None)
     if crash is not None:
-        diagnoses.append(_crash_sentence(preset, target, combo, crash, dtype, timeout, grid=not ended()))
+        sentence, returned = _crash_sentences(preset, target, module, combo, crash, dtype, timeout, grid=not ended())
+        diagnoses.append(sentence)
     usable, named = _named(preset, points, combo, dtype)
     where = chain_step(failing.net, usable) if failing.ours is not None and usable else ""
     guessed = any("neither" in how for how in read.values())
@@ -131,4 +149,4 @@ def explain(preset, target, module, accepted, read, failing, point, dtype, timeo
                          f"as another dtype than {point[1].dtype}")
     if failing.changed:
         diagnoses.append(f"inputs changed in place: {', '.join(failing.changed)}")
-    return where, diagnoses, _elsewhere(failing, points) if where else []
+    return where, diagnoses, (_elsewhere(failing, points) if where else []) + (returned if failing.crash is not None else [])

@@ -326,3 +326,22 @@ def test_slow_right_code_stopped_by_the_time_limit_is_told_so_not_blamed_for_a_l
     (said,) = result.wrong
     assert said.startswith("the check stopped near --time-limit after ") and " of 100 random examples, each " in said
     assert "check it again with a larger --time-limit" in said and "loop" not in said, said
+
+
+def _raises_unless_h_is_k_and_then_wrong(params, x, y):
+    from tests.students.misbehaving import _reference
+    if params["W1"].shape[1] != params["W2"].shape[1]:
+        raise ValueError("shapes not aligned")
+    loss, grads = _reference.correct_softmax_cross_entropy(params, x, y)
+    return loss, {**grads, "b1": 2 * grads["b1"]}
+
+
+def test_code_that_raises_at_some_shapes_is_also_judged_where_it_does_not():
+    """Code that raises exactly when H ≠ K is not thereby right when H = K: what it gets wrong there is shown."""
+    target = submission.Target(Path(__file__), "_raises_unless_h_is_k_and_then_wrong", _raises_unless_h_is_k_and_then_wrong)
+    preset = presets.function_preset("mlp", (4, 6, 3), hidden="tanh", output="softmax", loss="cross_entropy")
+    result = check.check(target, [preset], CHECKER, 100)
+    text = "\n".join(check.text(result, CHECKER))
+    assert result.diagnoses[0].startswith("your code raises ValueError exactly when H ≠ K"), text
+    assert result.elsewhere[0].startswith("where your code does not raise (sizes ") and \
+        result.elsewhere[0].endswith("b1 is wrong too:") and result.elsewhere[1].startswith("  b1 disagrees at "), text
