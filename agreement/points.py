@@ -168,8 +168,8 @@ _END = float("inf")  # no deadline later than this (a time.monotonic() value): e
 
 
 def end_by(when: float) -> None:
-    """No shortening in this process past `when` (a time.monotonic() value). Class mode sets it in the child that
-    checks one file, from --time-limit: a search that took most of the limit leaves the rest to the verdict."""
+    """No search and no shortening in this process past `when` (a time.monotonic() value; see ended). Class mode
+    sets it in the child that checks one file, from --time-limit, so that slow code gets its verdict in time."""
     global _END
     _END = when
 

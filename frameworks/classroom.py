@@ -112,8 +112,8 @@ def one(args, job) -> verify.Result:
 
 
 def _child(connection, job, target, end):
-    """In the child: check one file and send the result back, shortening no failing point past `end` (a
-    time.monotonic() value). The student's output goes to stderr, file descriptor 1 included (os.system, C code),
+    """In the child: check one file and send the result back, drawing no example and shortening no failing point past
+    `end` (a time.monotonic() value). The student's output goes to stderr, file descriptor 1 included (os.system, C code),
     and the child ends at once after sending: a thread the student's code left running cannot keep it alive."""
     try:
         points.end_by(end)
@@ -130,11 +130,11 @@ def _child(connection, job, target, end):
         os._exit(0)
 
 
-def _shortening_end(args) -> float:
-    """When a child must stop shortening its failing point: --time-limit from now, less what the last evaluation
-    may still take (a forward and a backward, each up to --timeout) and half a second to send the verdict. Else a
-    search that took most of the limit is killed while shortening, and the student blamed for a loop."""
-    return time.monotonic() + args.time_limit - 2 * (args.timeout or 0) - 0.5
+def _child_end(args) -> float:
+    """When a child must stop drawing examples and shortening its failing point: --time-limit from now, less what
+    the last evaluation may still take (a forward and a backward, each up to --timeout) and half a second to send the
+    verdict. Else slow code is killed while it is checked, and the student blamed for a loop."""
+    return time.monotonic() + args.time_limit - 2 * args.timeout - 0.5
 
 
 def _timed_out(described, limit) -> dict:
@@ -176,7 +176,7 @@ def run(paths, name, job, args, log=None) -> list[dict]:
             i, path = pending.pop(0)
             receive, send = context.Pipe(duplex=False)
             target = f"{path}:{name}"
-            process = context.Process(target=_child, daemon=True, args=(send, job, target, _shortening_end(args)))
+            process = context.Process(target=_child, daemon=True, args=(send, job, target, _child_end(args)))
             process.start()
             send.close()
             running[i] = (process, receive, time.monotonic(), job.label(target))

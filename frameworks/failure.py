@@ -87,11 +87,9 @@ def _crash_sentences(preset, target, module, combo, crash, dtype, timeout, grid=
     # Where it returns, is it right? At the largest few shapes of the grid where it does not raise.
     for at, p in sorted(returned, key=lambda r: (sum(r[0].sizes) + len(r[1][1])), reverse=True)[:4] if condition else ():
         e = evaluate(preset, target, module, [at], p, timeout)
-        wrong = [q for q in ("loss", *at.param_shapes, "x") if q in e.disagree]
-        if wrong:
-            lines.append(f"where your code does not raise (sizes {','.join(map(str, at.sizes))}, N = {len(p[1])}), "
-                         f"{listed(wrong)} {'is' if len(wrong) == 1 else 'are'} wrong too:")
-            lines += [f"  {line}" for line in e.wrong if line.split(" ", 1)[0] in wrong]
+        if e.disagree:
+            lines = _shown(e, e.disagree, f"where your code does not raise (sizes {','.join(map(str, at.sizes))}, "
+                                          f"N = {len(p[1])})")
             break
     return sentence, lines
 
@@ -112,11 +110,16 @@ def _elsewhere(failing, points) -> list[str]:
         if not new or e.ours is None:
             continue
         shown |= new
-        order = [q for q in ("loss", *e.net.param_shapes, "x") if q in new]
-        lines.append(f"at a spare point of the full sizes {','.join(map(str, e.net.sizes))}, N = {len(x)} (not printed), "
-                     f"{listed(order)} disagree{'s' if len(order) == 1 else ''} too:")
-        lines += [f"  {line}" for line in e.wrong if line.split(" ", 1)[0] in new]
+        lines += _shown(e, new, f"at a spare point of the full sizes {','.join(map(str, e.net.sizes))}, N = {len(x)} "
+                                "(not printed)")
     return lines
+
+
+def _shown(e, quantities, where) -> list[str]:
+    """The lines of evaluation e for these quantities, under a line saying where e was and naming them in order."""
+    order = [q for q in ("loss", *e.net.param_shapes, "x") if q in quantities]
+    return [f"{where}, {listed(order)} disagree{'s' if len(order) == 1 else ''} too:",
+            *(f"  {line}" for line in e.wrong if line.split(" ", 1)[0] in quantities)]
 
 
 def explain(preset, target, module, accepted, read, failing, point, dtype, timeout) -> tuple[str, list[str], list[str]]:

@@ -24,7 +24,7 @@ import numpy as np
 import frameworks
 import reference
 from agreement import compare, layer_spread
-from agreement.points import assigned, deadline_after, ended, literal, same_failure, shorten, shorten_failure, uniform
+from agreement.points import assigned, deadline_after, ended, literal, same_failure, shorten_failure, uniform
 from frameworks.layer_functions import FUNCTIONS
 from frameworks.submission import Crash, UsageError, call, load
 from frameworks.verify import Result, out_of_time
@@ -206,8 +206,7 @@ def check(target_text, checker="torch", examples=60, timeout=10.0) -> Result:
     for _ in range(examples):
         if ended():  # the child's --time-limit is near: the verdict on what was checked is sent instead
             if not raised and all(r["ok"] for r in results):
-                return out_of_time(described, {"checked": len(results), "spent": time.monotonic() - started},
-                                   examples, "configurations")
+                return out_of_time(described, len(results), time.monotonic() - started, examples, "configurations")
             break
         outcome = _one(subject, spec.draw(_seeded(rng)), rng, conventions)
         if isinstance(outcome, Raised) and outcome.crash.error:  # it raised: drawn on, to say where it does
@@ -238,63 +237,61 @@ class Raised(NamedTuple):
 
 def _raised(subject, described, results, raised, conventions, deadline) -> Result:
     """The smallest configuration at which the code raised, its point shortened while it raises the same error at the
-    same line; what every configuration raising that error there has that some other configuration lacks ("only
-    where padding > 0"); the other errors it raised, and what it got wrong where it returned."""
+    same line; for each error (and line) it raised, what the configurations raising it share that some other
+    configuration lacks ("only where padding > 0"); and what it got wrong where it returned."""
     smallest = min(raised, key=lambda r: r.point[0].size + sum(v.size for v in r.point[1].values()))
-    crash, count = smallest.crash, len(raised) + len(results)
-    same = [r for r in raised if _where_raised(r) == _where_raised(smallest)]
-    condition = _condition([*({"config": r.config, "ok": _where_raised(r) != _where_raised(smallest)} for r in raised),
-                            *({"config": r["config"], "ok": True} for r in results)])
-    others = {}
+    groups = {}
     for r in raised:
-        if _where_raised(r) != _where_raised(smallest):
-            others.setdefault(_where_raised(r), []).append(r)
-    wrong_elsewhere = sorted(set().union(*(r["wrong"] for r in results)))
+        groups.setdefault(_where_raised(r.crash), []).append(r)
+    first = _where_raised(smallest.crash)
+    groups = {first: groups.pop(first), **groups}  # the error shown first
+
+    def shared(key) -> str:
+        return _condition([*({"config": r.config, "ok": _where_raised(r.crash) != key} for r in raised),
+                           *({"config": r["config"], "ok": True} for r in results)])
+
+    count, crash = len(raised) + len(results), smallest.crash
+    diagnoses, counts = [], []
+    for (error, at), group in groups.items():
+        condition = shared((error, at))
+        main = (error, at) == first
+        diagnoses.append(f"your code {'raises' if main else 'also raises'} {error}" + (f" {condition}" if condition else "")
+                         + (f", at {at}" if at else ""))
+        counts.append(f"{len(group)} of {count} configurations raise {error}" + (f", {condition}" if condition else "")
+                      if main else f"{len(group)} raise {error}")
     failing = [r for r in results if not r["ok"]]
-    x, params, dout, y = point = _shortened_crash(subject, smallest, deadline)
-    diagnoses = [f"your code raises {crash.error}" + (f" {condition}" if condition else "") +
-                 (f", at {crash.where}" if crash.where else "")]
-    for error, where in others:  # each other error with what its configurations share
-        shared = _condition([*({"config": r.config, "ok": _where_raised(r) != (error, where)} for r in raised),
-                             *({"config": r["config"], "ok": True} for r in results)])
-        diagnoses.append(f"your code also raises {error}" + (f" {shared}" if shared else "") +
-                         (f", at {where}" if where else ""))
-    where_text = "; ".join(f"{len(group)} raise {error}" for (error, _), group in others.items())
+    wrong_elsewhere = sorted(set().union(*(r["wrong"] for r in failing)))
     notes = [f"where your code returns, {', '.join(wrong_elsewhere)} {'is' if len(wrong_elsewhere) == 1 else 'are'} wrong "
              f"at {len(failing)} of {len(results)} configurations; run it again once it no longer raises"] if failing else []
+    point = _shortened_crash(subject, smallest, deadline)
     return Result("FAIL", described, wrong=[f"your code {crash}", *notes],
                   conventions={k: v for k, v in conventions.items() if k != "p"},  # p is read only where it returns
-                  example=_example(subject.name, smallest.config, x, params, dout, y),
-                  where=f"{len(same)} of {count} configurations raise {crash.error}" + (f", {condition}" if condition else "")
-                  + (f"; {where_text}" if where_text else ""),
-                  diagnoses=diagnoses, runs=[f"{count} configurations drawn (frameworks.layer_functions), one point each"],
+                  example=_example(subject.name, smallest.config, *point), where="; ".join(counts), diagnoses=diagnoses,
+                  runs=[f"{count} configurations drawn (frameworks.layer_functions), one point each"],
                   explain=_explain(smallest.config), shortened=point is not smallest.point)
 
 
-def _where_raised(raised) -> tuple[str, str]:
-    return raised.crash.error, raised.crash.where
+def _where_raised(crash) -> tuple[str, str]:
+    return crash.error, crash.where
 
 
 def _shortened_crash(subject, raised, deadline):
     """The point with zeros and short numbers while the code raises the same error at the same line there, and x stays
-    in the domain; the first call that returns something else than that ends it only for that change, one that hangs
-    ends the shortening. The point as it was if nothing could be shortened."""
+    in the domain (agreement.points.shorten_failure: a call that hangs ends it). The point as it was if nothing
+    could be shortened."""
     config, (x, params, dout, y) = raised.config, raised.point
-    state = {"stopped": False}
 
-    def fails(arrays) -> bool:
-        if state["stopped"]:
-            return False
+    def outcome(arrays):  # where it raised, "" where it returned, None where it hung
         try:
             _at(subject, config, (arrays["x"], {k: arrays[k] for k in params}, arrays.get("dout"), y), {})
         except Crash as crash:
-            state["stopped"] = crash.timed_out
-            return (crash.error, crash.where) == _where_raised(raised)
-        return False
+            return None if crash.timed_out else _where_raised(crash)
+        return ""
 
     arrays = {"x": x, **params, **({"dout": dout} if dout is not None else {})}
-    short = shorten(arrays, fails, allowed=lambda arrays: _allowed(subject.name, config, arrays["x"], y), deadline=deadline)
-    if all(np.array_equal(short[k], v) for k, v in arrays.items()):
+    short, kept = shorten_failure(arrays, outcome, lambda key: key == _where_raised(raised.crash),
+                                  allowed=lambda arrays: _allowed(subject.name, config, arrays["x"], y), deadline=deadline)
+    if kept is None:
         return raised.point
     return short["x"], {k: short[k] for k in params}, short.get("dout"), y
 
@@ -366,7 +363,7 @@ def _at(subject, config, point, conventions):
     wrong = [q for q, v in verdicts.items() if not v.ok]
     return {"config": config, "ok": not wrong, "wrong": wrong, "messages": [verdicts[q].message for q in wrong],
             "errors": {q: verdicts[q].rel_err for q in wrong}, "point": (x, params, dout, y), "ours": ours,
-            "named": named, "read": dict(conventions) if name == "dropout_backward" else {}}
+            "named": named, "read": dict(conventions)}
 
 
 def _allowed(name, config, x, y) -> bool:

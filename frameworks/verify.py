@@ -75,11 +75,12 @@ class OutOfTime(BaseException):
     once (a BaseException), and the verdict is given on the examples checked."""
 
 
-def out_of_time(described, state, examples, unit="random examples") -> Result:
-    """The verdict of a search that the time limit stopped before any failure: not a pass, and not a loop."""
-    per = f"about {state['spent'] / state['checked']:.2g} s each" if state["checked"] else "longer than the limit"
+def out_of_time(described, checked: int, spent: float, examples: int, unit="random examples") -> Result:
+    """The verdict of a search that the time limit stopped before any failure, after `checked` examples that took
+    `spent` seconds: not a pass, and not a loop."""
+    per = f"about {spent / checked:.2g} s each" if checked else "longer than the limit"
     return Result("ERROR", described, wrong=[
-        f"the check stopped near --time-limit after {state['checked']} of {examples} {unit}, each agreeing: your code "
+        f"the check stopped near --time-limit after {checked} of {examples} {unit}, each agreeing: your code "
         f"took {per}; check it again with a larger --time-limit"])
 
 
@@ -184,9 +185,9 @@ def run(presets, target, checker: str, examples: int, dtype=np.float64, timeout=
             result.conventions.update(read)
             state = search(preset, target, module, accepted, examples, dtype, timeout)
         except Hung as stop:
-            state = {"failing": stop.failing, "skipped": None, "notes": []}
-        if state.get("out_of_time") and state["failing"] is None:
-            return out_of_time(described, state, examples)
+            state = {"failing": stop.failing, "skipped": None, "notes": [], "out_of_time": False}
+        if state["out_of_time"] and state["failing"] is None:
+            return out_of_time(described, state["checked"], state["spent"], examples)
         options = ", ".join(f"{k} {v:g}" for k, v in preset.options.items() if k == "reg")
         result.runs.append(f"{examples} random examples" + (f" at {options}" if options else ""))
         result.notes += [note for note in state["notes"] if note not in result.notes]
@@ -196,9 +197,9 @@ def run(presets, target, checker: str, examples: int, dtype=np.float64, timeout=
             continue
         point, evaluation = _shortened(preset, target, module, *state["failing"], timeout,
                                        deadline_after(time.monotonic() - started))
-        found = state["failing"][0]
-        result.shortened = any(not np.array_equal(point[1], found[1]) or not np.array_equal(point[0][k], v)
-                               for k, v in found[0].items())
+        (found_params, found_x, _), _ = state["failing"]
+        result.shortened = not (np.array_equal(point[1], found_x) and
+                                all(np.array_equal(point[0][k], v) for k, v in found_params.items()))
         result.verdict = "FAIL"
         result.wrong = evaluation.wrong
         if evaluation.crash is None:  # a crash's line gives the shapes; its values would only be long

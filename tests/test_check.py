@@ -344,4 +344,4 @@ def test_code_that_raises_at_some_shapes_is_also_judged_where_it_does_not():
     text = "\n".join(check.text(result, CHECKER))
     assert result.diagnoses[0].startswith("your code raises ValueError exactly when H ≠ K"), text
     assert result.elsewhere[0].startswith("where your code does not raise (sizes ") and \
-        result.elsewhere[0].endswith("b1 is wrong too:") and result.elsewhere[1].startswith("  b1 disagrees at "), text
+        result.elsewhere[0].endswith("b1 disagrees too:") and result.elsewhere[1].startswith("  b1 disagrees at "), text
