@@ -71,6 +71,40 @@ def test_every_op_gives_the_same_complex_step_and_central_difference(kind, data)
         np.testing.assert_allclose(approx[key], exact[key], rtol=0, atol=CENTRAL_DIFFERENCE.bound(scale), err_msg=key)
 
 
+# Along every example at once or along each element of the batch, the oracle's gradient with respect to x is
+# the same complex step, up to the order of a few roundings.
+ROWS = Tolerance(rtol=0, atol=1e-13)
+
+
+@pytest.mark.parametrize("network", strategies.FAMILIES)
+@given(data=st.data())
+def test_the_gradient_along_every_example_at_once_is_the_gradient_along_each_element(network, data):
+    # Fails if a layer that mixes the examples (batch norm) were listed ROWWISE: its x-gradient would differ.
+    case = data.draw(strategies.cases(network, np.float64), label="case")
+    _, rows = oracle.loss_and_grads(case.net.spec, case.params, case.x, case.y)
+    _, each = oracle.loss_and_grads(case.net.spec, case.params, case.x, case.y, rows=False)
+    for key in each:
+        np.testing.assert_allclose(rows[key], each[key], rtol=0, atol=ROWS.bound(np.max(np.abs(each[key]))), err_msg=key)
+
+
+@pytest.mark.parametrize("kind", reference.LAYERS)
+@given(data=st.data())
+def test_a_layers_vjp_along_every_example_at_once_is_its_vjp_along_each_element(kind, data):
+    layer, params, x, dy = data.draw(strategies.layer_cases(kind, np.float64), label="layer, params, x, dy")
+    step, inputs = Step.of(layer), {"x": x, **params}
+    rows, each = oracle.vjp(step, inputs, dy), oracle.vjp(step, inputs, dy, rows=False)
+    for key in each:
+        np.testing.assert_allclose(rows[key], each[key], rtol=0, atol=ROWS.bound(np.max(np.abs(each[key]))), err_msg=key)
+
+
+def test_only_layers_that_keep_the_examples_apart_are_differentiated_along_every_example_at_once():
+    assert not oracle.rowwise(Step("batch_norm"))
+    assert oracle.rowwise(Step("softsign", formula="z / (1 + abs(z))"))  # elementwise: declared by its formula
+    net = reference.sequential([reference.Dense(3, 4), reference.BatchNorm(4), reference.Dense(4, 2)], input_shape=3)
+    assert oracle._example_terms(net.spec) is None
+    assert oracle._example_terms(reference.sigmoid_softmax_ce(3, 4, 2).spec) is not None
+
+
 def test_a_formula_may_call_only_the_oracles_functions():
     with pytest.raises(NameError, match="open"):
         oracle.formula_op("open('/etc/passwd')")(np.zeros(2))
