@@ -265,16 +265,27 @@ def loss_and_grads(spec, params, x, y, method="complex", rows=True):
     """The float64 loss and gradients with respect to params and x at the given point. `rows`: the gradient
     with respect to x along every example at once where the network is ROWWISE (False: a direction per
     element of the batch, the same result)."""
-    xb, yb = _batch(spec, x, y)
-    inputs = _float64({**params, "x": xb, "y": yb})
+    inputs = _inputs(spec, params, x, y)
     loss = loss_function(spec)
     value = float(loss(**{k: v[None] for k, v in inputs.items()})[0])
+    return value, {**gradient(loss, inputs, list(params), method), "x": x_gradient(spec, params, x, y, method, rows)}
+
+
+def x_gradient(spec, params, x, y, method="complex", rows=True):
+    """The float64 gradient of the loss with respect to x, along every example at once where the network is
+    ROWWISE and `rows`, else along each element of the batch."""
+    inputs = _inputs(spec, params, x, y)
     terms = _example_terms(spec) if rows else None
-    grads = gradient(loss, inputs, [*params, "x"] if terms is None else [*params], method)
-    if terms is not None:
-        grads["x"] = along_rows(terms, inputs, "x", method)
-    grads["x"] = grads["x"].reshape(np.shape(x))
-    return value, grads
+    if terms is None:
+        grad = gradient(loss_function(spec), inputs, ["x"], method)["x"]
+    else:
+        grad = along_rows(terms, inputs, "x", method)
+    return grad.reshape(np.shape(x))
+
+
+def _inputs(spec, params, x, y):
+    xb, yb = _batch(spec, x, y)
+    return _float64({**params, "x": xb, "y": yb})
 
 
 def _one(inputs):
@@ -287,9 +298,10 @@ def value(step, inputs, y=None):
     return np.asarray(evaluate(step, op_for, _one(_float64(inputs)), target))[0]
 
 
-def vjp(step, inputs, dy, y=None, method="complex", rows=True):
-    """dy pulled back through one step: the gradient of Σ dy ⊙ step(inputs). `rows`: with respect to x along
-    every example at once where the step is a ROWWISE layer (False: a direction per element of x)."""
+def vjp(step, inputs, dy, y=None, method="complex", rows=True, keys=None):
+    """dy pulled back through one step: the gradient of Σ dy ⊙ step(inputs) with respect to each of `keys` (all the
+    inputs by default). `rows`: with respect to x along every example at once where the step is a ROWWISE layer
+    (False: a direction per element of x)."""
     inputs = _float64(inputs)
     target = None if y is None else _float64({"y": y})["y"][None]
     dy = np.asarray(dy, dtype=np.float64)
@@ -301,11 +313,12 @@ def vjp(step, inputs, dy, y=None, method="complex", rows=True):
         out = dy * evaluate(step, op_for, inputs, target)
         return np.sum(out, axis=tuple(range(2, out.ndim)))
 
-    by_rows = rows and y is None and "x" in inputs and np.ndim(inputs["x"]) >= 2 and rowwise(step)
-    grads = gradient(pulled, inputs, [k for k in inputs if not (by_rows and k == "x")], method)
+    keys = list(inputs) if keys is None else list(keys)
+    by_rows = rows and y is None and "x" in keys and np.ndim(inputs["x"]) >= 2 and rowwise(step)
+    grads = gradient(pulled, inputs, [k for k in keys if not (by_rows and k == "x")], method)
     if by_rows:
         grads["x"] = along_rows(terms, inputs, "x", method)
-    return {k: grads[k] for k in inputs}
+    return {k: grads[k] for k in keys}
 
 
 def value_and_vjp(step, inputs, dy, y=None, method="complex"):
