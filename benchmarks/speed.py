@@ -6,7 +6,8 @@
 1. Each checker per network, per example: warm (a shape seen before) and on a new shape.
 2. The suite's own path, on fresh random shapes: Hypothesis draw, reference, the three checkers and
    the comparison, as tests/test_networks.py runs it; against torch.autograd.gradcheck of the same
-   network, in default mode and in fast_mode.
+   network, in default mode and in fast_mode; and the floors under it: Hypothesis's engine alone, and
+   the oracle's full gradient alone.
 3. The reference's forward + backward at 2048×(784-512-10), ReLU + softmax + cross-entropy, against
    the same matrix products timed alone (the GEMM-only bound), torch and jax.jit, all on the same
    number of threads.
@@ -246,7 +247,23 @@ def path_table(examples: int, repeats: int) -> list[str]:
     floor = hypothesis_floor(3 * examples)
     lines.append(f"   Hypothesis alone (a test that draws one integer): {floor:.3f} ms per example = "
                  f"1/{default / floor:.0f} of a default gradcheck")
+    oracle_ms, directions = oracle_floor(repeats)
+    lines.append(f"   the oracle's full gradient alone, at the same network ({directions} complex-step directions): "
+                 f"{oracle_ms:.3f} ms = 1/{default / oracle_ms:.0f} of a default gradcheck")
     return lines
+
+
+def oracle_floor(repeats: int) -> tuple[float, int]:
+    """ms of the oracle's loss and full gradient at the CS224n network 20×(10-5-10), and its directions: a floor
+    under any way of checking every point against it, as its directions are arithmetic (a complex forward
+    each), which checking many points in one call would not share."""
+    from frameworks import oracle
+
+    net = reference.sigmoid_softmax_ce(10, 5, 10)
+    params, x, y = point(net, 20, np.random.default_rng(1))
+    per_example = np.size(x) // len(x) if oracle._example_terms(net.spec) is not None else np.size(x)
+    return median_ms(lambda: oracle.loss_and_grads(net.spec, params, x, y), repeats), \
+        sum(np.size(v) for v in params.values()) + per_example
 
 
 # 3 ------------------------------------------------------------------------------------------------
