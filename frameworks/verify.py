@@ -116,6 +116,7 @@ def search(preset, target, module, accepted, examples, dtype, timeout):
             state["skipped"] = [q for q in evaluation.right if q not in evaluation.ours]
             state["notes"] += [note for note in evaluation.notes if note not in state["notes"]]
         if evaluation.wrong:
+            state["failed_at"] = state.get("failed_at") or state["checked"]  # the first, before Hypothesis shrinks it
             state["failing"] = (point, evaluation)
             raise Hung(state["failing"]) if evaluation.hung else Failed
 
@@ -172,6 +173,19 @@ def explain_command(net) -> str:
     return "python -m reference explain " + " ".join(args)
 
 
+def _run_line(examples: int, options: str, state) -> str:
+    """What one preset's search checked: every example, or up to the one that failed first."""
+    at = f" at {options}" if options else ""
+    failed_at = state.get("failed_at")
+    if state["failing"] is None or failed_at is None:
+        return f"{examples} random examples{at}"
+    if failed_at == 0:  # a call of the detection, before the search (only one that hangs ends the check there)
+        return f"no random example checked{at}: a call made to read your conventions did not return"
+    if failed_at > examples:  # the full-size examples the search runs after Hypothesis's
+        return f"{examples} random examples{at} agreed, then one at full size failed"
+    return f"random example {failed_at} of {examples}{at} failed"
+
+
 def run(presets, target, checker: str, examples: int, dtype=np.float64, timeout=None, described="") -> Result:
     """Check `target` (frameworks.submission.Target) under each preset in turn; the first failure ends it."""
     module = frameworks.load(checker)
@@ -185,11 +199,11 @@ def run(presets, target, checker: str, examples: int, dtype=np.float64, timeout=
             result.conventions.update(read)
             state = search(preset, target, module, accepted, examples, dtype, timeout)
         except Hung as stop:
-            state = {"failing": stop.failing, "skipped": None, "notes": [], "out_of_time": False}
+            state = {"failing": stop.failing, "skipped": None, "notes": [], "out_of_time": False, "failed_at": 0}
         if state["out_of_time"] and state["failing"] is None:
             return out_of_time(described, state["checked"], state["spent"], examples)
         options = ", ".join(f"{k} {v:g}" for k, v in preset.options.items() if k == "reg")
-        result.runs.append(f"{examples} random examples" + (f" at {options}" if options else ""))
+        result.runs.append(_run_line(examples, options, state))
         result.notes += [note for note in state["notes"] if note not in result.notes]
         if state["skipped"] is not None:
             result.skipped = state["skipped"]
@@ -204,8 +218,6 @@ def run(presets, target, checker: str, examples: int, dtype=np.float64, timeout=
         result.wrong = evaluation.wrong
         if evaluation.crash is None:  # a crash's line gives the shapes; its values would only be long
             result.example = preset.render(target.name, evaluation.net, point, preset.options)
-        if options:
-            result.runs[-1] += " (it failed there)"
         try:
             result.where, result.diagnoses, result.elsewhere = failure.explain(
                 preset, target, module, accepted, read, evaluation, point, dtype, timeout)

@@ -3,6 +3,7 @@ per classic mistake (tests/student_backprop.py), it fails and names that mistake
 one; and from the command line it keeps to its exit statuses and to one JSON object under --json."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -287,6 +288,24 @@ def test_code_wrong_only_at_the_full_sizes_and_the_largest_batch_fails():
 
     result, text = _check(wrong_at_eight)
     assert result.verdict == "FAIL" and "b2 disagrees" in text, text
+    assert result.runs == ["100 random examples agreed, then one at full size failed"], text
+
+
+def test_a_failure_says_how_many_random_examples_were_checked():
+    rows = []  # the batch size of each call the search makes
+
+    def wrong_from_three_rows(params, x, y):
+        rows.append(len(x))
+        loss, grads = student.correct(params, x, y)
+        return loss, {**grads, "b2": grads["b2"] * (2.0 if len(x) >= 3 else 1.0)}
+
+    result, text = _check(wrong_from_three_rows)
+    found = re.fullmatch(r"random example (\d+) of 100 failed", result.runs[0])
+    assert result.verdict == "FAIL" and found, text
+    agreed = int(found.group(1)) - 1  # the random examples before it, each with fewer than 3 rows
+    assert agreed >= 1 and rows.count(1) + rows.count(2) >= agreed, (rows, text)
+    result, text = _check(student.sign_flipped)  # wrong at every point: at the first
+    assert result.runs == ["random example 1 of 100 failed"], text
 
 
 def test_an_argument_is_described_by_its_shapes_whatever_it_holds():
