@@ -167,9 +167,29 @@ def configure(args) -> tuple[list, str]:
     return [preset], describe(args, preset)
 
 
+def _json_usage_errors(parser, argv) -> None:
+    """Under --json, a usage error prints its object on stdout too (verdict ERROR, wrong ["usage: ..."]), before
+    argparse's text on stderr and exit status 2: a program reading stdout gets one object whatever happens."""
+    plain = parser.error
+
+    def error(message):
+        targets = [a for a in argv if ":" in a and not a.startswith("-")]  # FILE.py:NAME, wherever it stands
+        preset = argv[argv.index("--preset") + 1] if "--preset" in argv[:-1] else None
+        json.dump({"target": targets[0] if targets else None, "preset": preset,
+                   **verify.Result("ERROR", "", wrong=[f"usage: {message}"]).json()}, sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+        plain(message)
+
+    parser.error = error
+
+
 def main(argv=None) -> int:
     verify.keep_hypothesis_out_of_the_students_folder()
     parser = _parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--json" in argv:
+        _json_usage_errors(parser, argv)
     args = parser.parse_args(argv)
     try:
         if args.preset == "cs231n-layers":

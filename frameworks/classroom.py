@@ -270,9 +270,8 @@ def main(args, job) -> int:
         except OSError as err:
             raise ValueError(f"--report {args.report}: cannot write there ({err.strerror or err})") from None
     say = (lambda line: print(line, file=sys.stderr)) if args.json else print
-    results = run(paths, name, job, args, log=say)
-    for result in results:
-        result.update(preset=args.preset or "function", checker=args.checker)
+    results = [{"target": f"{path}:{name}", "preset": args.preset or "function", "checker": args.checker, **result}
+               for path, result in zip(paths, run(paths, name, job, args, log=say), strict=True)]  # as --json has it
     named = dict(zip(names(paths, args.target.rpartition(":")[0]), results, strict=True))
     s = summary(named) if not args.report else write(Path(args.report), named, args, single=len(paths) == 1
                                                       and not is_pattern(args.target))

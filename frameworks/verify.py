@@ -59,7 +59,7 @@ class Result:
     skipped: list = field(default_factory=list)
     runs: list = field(default_factory=list)  # what was checked, one line per run
     explain: str = ""  # the command that prints every formula and shape of the network checked
-    shortened: bool = True  # whether the example's values were shortened while it fails
+    shortened: bool = False  # whether the example's values were shortened while it fails (no example: False)
     elsewhere: list = field(default_factory=list)  # what only other points show wrong, which `where` counts too
 
     def json(self) -> dict:

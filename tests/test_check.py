@@ -171,6 +171,8 @@ def test_the_command_line_exit_status():
                           (["tests/student_backprop.py:no_such_function", *BASE], "has no function or class 'no_such_function'")]:
         usage = cli(*args)  # the file is read in a child process, whose output a subprocess shows whole
         assert usage.returncode == 2 and message in usage.stderr and "Traceback" not in usage.stderr, (args, usage.stderr)
+    usage = cli("no_such_file.py:f", *BASE, "--json")
+    assert usage.returncode == 2 and "no such file" in json.loads(usage.stdout)["wrong"][0], usage.stdout
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -187,6 +189,12 @@ def test_a_usage_error_exits_2_and_says_what_is_wrong(args, message, capsys, mon
         check.main(args)
     err = capsys.readouterr().err
     assert ended.value.code == 2 and message in err and "Traceback" not in err, err
+    with pytest.raises(SystemExit) as ended:
+        check.main([*args, "--json"])
+    out = capsys.readouterr().out
+    said = json.loads(out)  # one object on stdout, for a program that reads it
+    assert ended.value.code == 2 and said["verdict"] == "ERROR" and message in said["wrong"][0], out
+    assert said["target"] == "tests/student_backprop.py:correct" and not said["shortened"], said
 
 
 def test_json_prints_one_object_and_nothing_else_even_when_the_code_prints():
@@ -241,6 +249,8 @@ def test_whatever_the_code_does_the_tool_gives_a_verdict_and_never_its_traceback
         report = results[name]
         assert report["verdict"] == verdict and says in "\n".join(report["wrong"]), (name, report)
         assert report["diagnoses"] == diagnoses, (name, report)
+        assert report["target"] == f"tests/students/misbehaving/{name}.py:loss_and_grads", report  # as one file's has it
+        assert report["example"] or not report["shortened"], (name, report)  # no call printed, none shortened
 
 
 def test_code_that_works_only_at_the_sizes_given_is_told_so():
