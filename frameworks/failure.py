@@ -122,6 +122,16 @@ def _shown(e, quantities, where) -> list[str]:
             *(f"  {line}" for line in e.wrong if line.split(" ", 1)[0] in quantities)]
 
 
+def _decay(preset, combo) -> str:
+    """The L2 term's factor in a weight's gradient as the student writes it, before the W: 2λ for λ ΣW²; at a reg,
+    by the convention read (2·reg· for reg·ΣW², reg· for ½·reg·ΣW²)."""
+    if "reg" not in preset.options:
+        return "2λ "
+    options = {**preset.options, **{k: v for c, choice in combo.items() for k, v in preset.candidates[c][choice].items()}}
+    factor = 2 * options.get("factor", 1.0)
+    return "reg·" if factor == 1 else f"{factor:g}·reg·"
+
+
 def explain(preset, target, module, accepted, read, failing, point, dtype, timeout) -> tuple[str, list[str], list[str]]:
     """(where, diagnoses, elsewhere) of the failing evaluation at `point`, from it and from spare points of full size;
     elsewhere: what only the spare points show wrong (_elsewhere), which `where` counts too. When the student's
@@ -136,7 +146,7 @@ def explain(preset, target, module, accepted, read, failing, point, dtype, timeo
         sentence, returned = _crash_sentences(preset, target, module, combo, crash, dtype, timeout, grid=not ended())
         diagnoses.append(sentence)
     usable, named = _named(preset, points, combo, dtype)
-    where = chain_step(failing.net, usable) if failing.ours is not None and usable else ""
+    where = chain_step(failing.net, usable, _decay(preset, combo)) if failing.ours is not None and usable else ""
     guessed = any("neither" in how for how in read.values())
     for other in combos(preset) if guessed and not named else ():
         if other == combo:

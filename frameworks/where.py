@@ -32,8 +32,9 @@ def _derivative(kind) -> str:
     return {"sigmoid": "σ′", "tanh": "tanh′", "relu": "ReLU′"}.get(kind, f"{kind}′")
 
 
-def _formulas(net) -> dict:
-    """The backward formula of each quantity and of each δ, in the network's layout."""
+def _formulas(net, decay="2λ ") -> dict:
+    """The backward formula of each quantity and of each δ, in the network's layout; `decay` is the L2 term's
+    factor as the student writes it, before the W (2λ for λ ΣW²; CS231n's 2·reg· or reg·)."""
     chain, row = dense_chain(net), net.layout == "row"
     top, mean = len(chain), net.reduction == "mean"
     s = " / N" if mean else ""
@@ -46,8 +47,7 @@ def _formulas(net) -> dict:
     l2 = any(p.kind == "l2" for p, _ in net.penalties)
     for i, w, b, after in chain:
         h = "x" if i == 1 else f"h{i - 1}"
-        decay = f" + 2λ {w}" if l2 else ""
-        formulas[w] = f"∂L/∂{w} = " + (f"{h}ᵀ δ{i}" if row else f"δ{i} {h}ᵀ") + decay
+        formulas[w] = f"∂L/∂{w} = " + (f"{h}ᵀ δ{i}" if row else f"δ{i} {h}ᵀ") + (f" + {decay}{w}" if l2 else "")
         formulas[b] = f"∂L/∂{b} = Σ_n δ{i}"
         if i < top:
             nxt = chain[i][1]
@@ -58,15 +58,15 @@ def _formulas(net) -> dict:
     return formulas
 
 
-def where(net, points) -> str:
+def where(net, points, decay="2λ ") -> str:
     """Which returned gradients are right and which wrong, in backward order, and the steps they implicate:
     walking down the chain, a layer whose gradients and everything below are wrong implicates its δ (and
-    nothing below is named: it follows); a wrong W or b alone implicates its own formula."""
+    nothing below is named: it follows); a wrong W or b alone implicates its own formula (`decay`: see _formulas)."""
     returned = [q for q in points[0].ours if q != "loss"]
     wrong = set().union(*(p.wrong for p in points))
     if not wrong:
         return ""
-    chain, formulas = dense_chain(net), _formulas(net)
+    chain, formulas = dense_chain(net), _formulas(net, decay)
     order = [k for _, w, b, _ in reversed(chain) for k in (w, b)] + ["x"]
     order = [k for k in order if k in returned]
     bad = [k for k in order if k in wrong]

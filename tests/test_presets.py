@@ -52,7 +52,9 @@ CS231N = {
     "reg_only_in_gradients": (["a regularization term in your gradients but not in your loss: your loss lacks reg·ΣW²",
                                "your loss is wrong while every gradient is right"], "read off your gradients"),
     "reg_only_in_loss": (["a regularization term in your loss but not in your gradients: your W2 and W1 gradients "
-                          "lack 2·reg·W"], "the error is in ∂L/∂W2 = h1ᵀ δ2 + 2λ W2"),
+                          "lack 2·reg·W"], "the error is in ∂L/∂W2 = h1ᵀ δ2 + 2·reg·W2"),
+    "reg_only_in_loss_2016": (["a regularization term in your loss but not in your gradients: your W2 and W1 gradients "
+                               "lack reg·W"], "the error is in ∂L/∂W2 = h1ᵀ δ2 + reg·W2 and in ∂L/∂W1 = xᵀ δ1 + reg·W1"),
     "reg_divided_by_n": (["the regularization divided by N with the data loss: reg·ΣW²/N where reg·ΣW² belongs, in "
                           "your loss and your gradients"], None),
     "summed_over_batch": (["the reduction differs: your loss and every gradient are exactly N × the expected ones, so "
