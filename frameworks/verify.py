@@ -142,10 +142,12 @@ def _shortened(preset, target, module, point, evaluation, timeout, deadline):
     off every kink and fails as the point found does (agreement.points.same_failure), with the same inputs changed
     in place. The first call that raises or hangs ends the shortening, and so does `deadline`
     (agreement.points.deadline_after)."""
-    if evaluation.crash is not None or evaluation.ours is None:
-        return point, evaluation
     params, x, y = point
     nets = [evaluation.net]
+    if evaluation.crash is not None:
+        return _shortened_crash(preset, target, module, point, evaluation, timeout, deadline)
+    if evaluation.ours is None:
+        return point, evaluation
 
     def outcome(arrays):
         shorter = evaluate(preset, target, module, nets, ({k: arrays[k] for k in params}, arrays["x"], y), timeout)
@@ -154,6 +156,26 @@ def _shortened(preset, target, module, point, evaluation, timeout, deadline):
     def same(shorter) -> bool:
         return (shorter.ours is not None and bool(shorter.wrong) and shorter.changed == evaluation.changed
                 and same_failure((evaluation.errors, evaluation.ours), (shorter.errors, shorter.ours)))
+
+    arrays, kept = shorten_failure({**params, "x": x}, outcome, same, deadline=deadline,
+                                   allowed=lambda arrays: in_domain(nets[0], {k: arrays[k] for k in params}, arrays["x"], y))
+    return ({k: arrays[k] for k in params}, arrays["x"], y), kept or evaluation
+
+
+def _shortened_crash(preset, target, module, point, evaluation, timeout, deadline):
+    """The point with zeros and short numbers while the code raises the same error at the same line there (a call
+    that returns or hangs is not kept; one that hangs ends the shortening), and its evaluation."""
+    params, x, y = point
+    nets, raised = [evaluation.net], (evaluation.crash.error, evaluation.crash.where)
+    if evaluation.crash.hung:
+        return point, evaluation
+
+    def outcome(arrays):
+        shorter = evaluate(preset, target, module, nets, ({k: arrays[k] for k in params}, arrays["x"], y), timeout)
+        return None if shorter.crash is not None and shorter.crash.hung else shorter
+
+    def same(shorter) -> bool:
+        return shorter.crash is not None and (shorter.crash.error, shorter.crash.where) == raised
 
     arrays, kept = shorten_failure({**params, "x": x}, outcome, same, deadline=deadline,
                                    allowed=lambda arrays: in_domain(nets[0], {k: arrays[k] for k in params}, arrays["x"], y))
@@ -216,7 +238,7 @@ def run(presets, target, checker: str, examples: int, dtype=np.float64, timeout=
                                 all(np.array_equal(point[0][k], v) for k, v in found_params.items()))
         result.verdict = "FAIL"
         result.wrong = evaluation.wrong
-        if evaluation.crash is None:  # a crash's line gives the shapes; its values would only be long
+        if evaluation.crash is None or not evaluation.crash.hung:  # a loop's call would only loop again
             result.example = preset.render(target.name, evaluation.net, point, preset.options)
         try:
             result.where, result.diagnoses, result.elsewhere = failure.explain(

@@ -318,6 +318,19 @@ def test_a_failure_says_how_many_random_examples_were_checked():
     assert result.runs == ["random example 1 of 100 failed"], text
 
 
+def test_a_crash_prints_its_call_shortened_and_runnable():
+    def raises_from_two_rows(params, x, y):
+        if len(x) >= 2:
+            raise ValueError("operands could not be broadcast together")
+        return student.correct(params, x, y)
+
+    result, text = _check(raises_from_two_rows)
+    assert result.verdict == "FAIL" and result.shortened and result.example, text
+    assert result.example[-1] == "loss, grads = raises_from_two_rows(params, x, y)", text
+    with pytest.raises(ValueError, match="could not be broadcast"):  # the call printed raises as the report says
+        exec("\n".join(result.example), {"np": np, "raises_from_two_rows": raises_from_two_rows})
+
+
 def test_an_argument_is_described_by_its_shapes_whatever_it_holds():
     """What a crash line says the code was called with: a cache by its arrays' shapes, bounded, and never an error of
     the check's own, even for a list that holds itself or an object whose __repr__ raises."""
