@@ -66,21 +66,21 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     given = [f"--{name}" for name in DENSE_ONLY if getattr(args, name) is not None]
     if args.network == "sequential" and given:
-        parser.error(f"sequential takes its layers' sizes and options from --layers, not {', '.join(given)}"
-                     + (" (a Dense in column layout: Dense(4, 3, layout='column'))" if args.layout is not None else ""))
+        ex.error(f"sequential takes its layers' sizes and options from --layers, not {', '.join(given)}"
+                 + (" (a Dense in column layout: Dense(4, 3, layout='column'))" if args.layout is not None else ""))
     if args.network != "sequential" and (args.layers is not None or args.input_shape is not None):
-        parser.error(f"--layers and --input-shape are for sequential; {args.network} takes --sizes")
+        ex.error(f"--layers and --input-shape are for sequential; {args.network} takes --sizes")
     fixed = [f"--{name}" for name in MLP_ONLY if getattr(args, name) is not None]
     if args.network in NETWORKS and fixed:
-        parser.error(f"{args.network} fixes its activations and loss: {', '.join(fixed)} "
-                     f"{'is' if len(fixed) == 1 else 'are'} for mlp")
+        ex.error(f"{args.network} fixes its activations and loss: {', '.join(fixed)} "
+                 f"{'is' if len(fixed) == 1 else 'are'} for mlp")
     sizes = (3, 4, 1) if args.sizes is None else args.sizes
     hidden = "sigmoid" if args.hidden is None else args.hidden
     options = dict(layout="row" if args.layout is None else args.layout, reduction=args.reduction, l2=args.l2)
     try:
         if args.network == "sequential":
             if args.layers is None or args.input_shape is None:
-                parser.error("sequential takes --layers and --input-shape")
+                ex.error("sequential takes --layers and --input-shape")
             net = sequential(args.layers, args.input_shape, args.output or "softmax", args.loss or "cross_entropy",
                              args.l2, args.reduction)
         elif args.network == "mlp":
@@ -88,10 +88,10 @@ def main(argv=None) -> int:
             net = mlp(*sizes, hidden=hidden, output=args.output or "sigmoid", loss=args.loss or "mse", **options)
         else:
             if len(sizes) != 3:
-                parser.error(f"{args.network} takes --sizes D,H,K (three sizes); got {len(sizes)}")
+                ex.error(f"{args.network} takes --sizes D,H,K (three sizes); got {len(sizes)}")
             net = NETWORKS[args.network](*sizes, **options)
     except (TypeError, ValueError) as err:
-        parser.error(str(err))
+        ex.error(str(err))
     print(explain(net))
     return 0
 

@@ -63,7 +63,9 @@ def test_a_bad_option_is_a_usage_error_naming_it():
 def test_an_option_the_network_does_not_take_is_refused_not_ignored(args, said, capsys):
     with pytest.raises(SystemExit) as stopped:
         reference_cli.main(["explain", *args])
-    assert stopped.value.code == 2 and said in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and said in err, err
+    assert err.startswith("usage: python -m reference explain "), err  # explain's own usage, whichever error it is
 
 
 @pytest.mark.parametrize("kind", [*reference.LAYERS, *reference.LOSSES])
