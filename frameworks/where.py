@@ -75,6 +75,10 @@ def where(net, points, decay="2λ ") -> str:
     if not bad:
         return f"{loss}, and every gradient you return is right: the error is in the loss's formula, not in the backward pass"
     text = f"{loss}; " + (f"{listed(good)} {is_are(good)} right; " if good else "") + f"{listed(bad)} {is_are(bad)} wrong"
+    if "loss" in wrong and not good:  # the loss is wrong too: what it shares with every gradient is the forward pass
+        top = f"δ{len(chain)}"
+        return (f"{text}: the error is in the forward pass, which your loss and every gradient share (ŷ, in the loss "
+                f"and in {formulas[top]}), or in your loss and {top} both")
     steps = []
     for i, w, b, _ in reversed(chain):
         here = [k for k in (w, b) if k in order]

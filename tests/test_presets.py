@@ -23,7 +23,8 @@ CS224N = {
               "the error is in δ1 = (δ2 W2ᵀ) ⊙ σ′(z1)"),
     "dave": (["σ′ applied twice"], "W2 and b2 are right; W1 and b1 are wrong"),
     "erin": (["a sigmoid output where the softmax belongs: ŷ = σ(z) in the loss and in ŷ − y (with reduction sum)"],
-             "your loss is wrong"),
+             "your loss is wrong; W2, b2, W1 and b1 are wrong: the error is in the forward pass, which your loss and every "
+             "gradient share"),
     "frank": (["your code raises ValueError exactly when N ≠ K and N > 1 (N: the batch; D, H, K: the layer sizes), "
                "at q1_softmax.py, line 6: x = x - np.max(x, axis=1)"], None),
     "heidi": (["transposed, then flattened: your W1 is the right gradient transposed, read back in the right gradient's "
@@ -38,7 +39,7 @@ CS224N = {
     "trent": (["σ′ evaluated at σ(z) instead of z: σ′(σ(z)) where σ′(z) = σ(z)(1 − σ(z)) belongs"],
               "the error is in δ1 = (δ2 W2ᵀ) ⊙ σ′(z1)"),
     "victor": (["the softmax taken over the batch (axis 0) where each example's row belongs (with reduction sum)"],
-               "your loss is wrong"),
+               "the error is in the forward pass"),
 }
 
 CS231N = {
