@@ -137,9 +137,11 @@ def _variant_values(part, mistake, config, x, params, dout, y):
             **{_d(name): grads[local] for name, (_, local) in config.params.items()}}
 
 
-def _named(result, loss=None):
-    """The known-wrong variants of the configuration's layer (or loss) that give the student's wrong values."""
-    config, (x, params, dout, y), wrong, ours = result["config"], result["point"], result["wrong"], result["ours"]
+def _named(result, loss=None, quantities=None):
+    """The known-wrong variants of the configuration's layer (or loss) that give the student's wrong values (of
+    `quantities` only, if given)."""
+    config, (x, params, dout, y), ours = result["config"], result["point"], result["ours"]
+    wrong = result["wrong"] if quantities is None else quantities
     part = loss if config.classes else config.layers[-1]
     found = []
     for mistake, (_, target, _) in mistakes.MISTAKES.items():
@@ -155,10 +157,11 @@ def _named(result, loss=None):
     return found
 
 
-def _condition(results) -> str:
-    """What every failing configuration has and some passing one lacks: 'only where padding > 0'."""
-    failing = [r for r in results if not r["ok"]]
-    passing = [r for r in results if r["ok"]]
+def _condition(results, fails=lambda r: not r["ok"]) -> str:
+    """What every failing configuration has and some passing one lacks: 'only where padding > 0'. `fails`: whether a
+    configuration counts as failing (one quantity wrong there, say)."""
+    failing = [r for r in results if fails(r)]
+    passing = [r for r in results if not fails(r)]
     if not failing or not passing:
         return ""
     shared = []
@@ -413,22 +416,47 @@ def _result(name, described, results, conventions, shortened=lambda first: None)
     first = min(failing, key=_size)
     short = shortened(first)
     x, params, dout, y = (short or first)["point"]
-    wrong = set().union(*(r["wrong"] for r in failing))
+    wrong = sorted(set().union(*(r["wrong"] for r in failing)))
     right = [q for q in checked if q in first["ours"] and q not in wrong]
     condition = _condition(results)
+    loss = spec.loss("mean") if spec.loss else None
+    apart = {q: _quantity(results, q, loss) for q in wrong}  # each wrong quantity on its own
+    said = [q + (f" ({apart[q][0]})" if apart[q][0] and apart[q][0] != condition else "") for q in wrong]
     where = (f"{len(failing)} of {len(results)} configurations fail" + (f", {condition}" if condition else "") +
-             f"; wrong: {', '.join(sorted(wrong))}" + (f"; right: {', '.join(right)}" if right else ""))
+             f"; wrong: {', '.join(said)}" + (f"; right: {', '.join(right)}" if right else ""))
     if all(r["named"] for r in failing):
         named = failing[0]["named"]
     else:
-        loss = spec.loss("mean") if spec.loss else None
         named = [m for m in _named(first, loss) if all(m in _named(r, loss) for r in failing[:5])]
     diagnoses = [f"{mistakes.MISTAKES[m][0]} ({m}): your values equal that variant's at every failing configuration "
                  f"looked at" for m in named]
+    if not named and len(wrong) > 1 and any(apart[q][2] for q in wrong):  # mistakes apart, one in each quantity
+        diagnoses = [f"{mistakes.MISTAKES[m][0]} ({m}): your {q} equals that variant's at every configuration where it "
+                     f"is wrong that was looked at" for q in wrong for m in apart[q][2]]
+        diagnoses += [f"your {q} matches none of the known mistakes" + (f" (it is wrong {apart[q][0]})" if apart[q][0]
+                      else "") for q in wrong if not apart[q][2]]
+    elsewhere = [line for q in wrong if q not in (short or first)["wrong"] for line in _shown_elsewhere(apart[q][1], q)]
     return Result("FAIL", described, wrong=(short or first)["messages"], where=where, diagnoses=diagnoses,
                   conventions={**conventions, **first["read"]},  # as read at the configuration shown
-                  example=_example(name, first["config"], x, params, dout, y),
+                  example=_example(name, first["config"], x, params, dout, y), elsewhere=elsewhere,
                   checked=checked, runs=runs, explain=_explain(first["config"]), shortened=short is not None)
+
+
+def _quantity(results, q, loss):
+    """(the condition under which q is wrong, the smallest configuration where it is, the mistakes its values match
+    there and at up to 4 more where it is wrong)."""
+    where_wrong = [r for r in results if q in r["wrong"]]
+    smallest = min(where_wrong, key=_size)
+    named = [m for m in _named(smallest, loss, [q]) if all(m in _named(r, loss, [q]) for r in where_wrong[:5])]
+    return _condition(results, lambda r: q in r["wrong"]), smallest, named
+
+
+def _shown_elsewhere(result, q) -> list[str]:
+    """The line of q at another configuration, where the one shown has q right."""
+    x, params, _, _ = result["point"]
+    shapes = ", ".join(f"{k} {np.shape(v)}" for k, v in {"x": x, **params}.items())
+    return [f"at another configuration ({shapes}; not printed), {q} disagrees too:",
+            *(f"  {m}" for w, m in zip(result["wrong"], result["messages"], strict=True) if w == q)]
 
 
 def _d(q):
@@ -437,12 +465,15 @@ def _d(q):
 
 
 def _explain(config) -> str:
-    """The command that prints the layer's formulas, in a network of it and a Dense to 2 scores."""
+    """The command that prints the layer's formulas, in a network of it and a softmax loss: with a Flatten and a Dense
+    to 2 scores after it only where its output is not already a row of scores."""
     if not config.layers:
         return ""
     shape = tuple(config.shape[1:])
     for layer in config.layers:
         shape = layer.output_shape(shape)
-    layers = [*config.layers, *([reference.Flatten()] if len(shape) > 1 else []), reference.Dense(int(np.prod(shape)), 2)]
+    head = [] if len(shape) == 1 and shape[0] >= 2 else \
+        [*([reference.Flatten()] if len(shape) > 1 else []), reference.Dense(int(np.prod(shape)), 2)]
+    layers = [*config.layers, *head]
     text = ", ".join(repr(layer).removeprefix("reference.") for layer in layers)
     return f'python -m reference explain sequential --input-shape {",".join(map(str, config.shape[1:]))} --layers "{text}"'

@@ -3,6 +3,7 @@ assignment calls them, with the verdict, the configurations a failure needs, and
 
 import importlib.util
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -164,6 +165,52 @@ def test_each_error_is_told_apart_and_what_is_wrong_where_it_returns_is_said(tmp
     assert ("also raises IndexError only where" in also and "stride > 1" in also) if "ValueError" in first else \
         ("also raises ValueError only where padding > 0" in also), also
     assert any(line.startswith("where your code returns, db is wrong at ") for line in result.wrong), result.wrong
+
+
+TWO_MISTAKES = """
+
+def affine_backward(dout, cache):
+    x, w, b = cache
+    dx = dout.dot(w.T).reshape(x.shape)
+    dw = x.reshape(x.shape[0], -1, order="F").T.dot(dout)  # the trailing axes flattened column-first
+    db = np.mean(dout, axis=0)  # averaged over the batch, where the sum belongs
+    return dx, dw, db
+"""
+
+
+def test_two_mistakes_in_two_gradients_are_each_named_and_shown(tmp_path):
+    (tmp_path / "layers.py").write_text((STUDENTS / "good.py").read_text() + TWO_MISTAKES)
+    result = layer_check.check(f"{tmp_path / 'layers.py'}:affine_backward", CHECKER, EXAMPLES)
+    # (a condition is what every configuration where dw is wrong shares and some where it is right lacks: 40 draws may
+    # also all have N ≠ D there)
+    dw_condition = result.where.split("wrong: db, dw (only where ")[-1].split(")")[0]
+    assert result.verdict == "FAIL" and "x of more than 2 dimensions" in dw_condition, result.where
+    assert "(bias_not_summed): your db equals that variant's" in result.diagnoses[0], result.diagnoses
+    assert result.diagnoses[1:] == [f"your dw matches none of the known mistakes (it is wrong only where {dw_condition})"], \
+        result.diagnoses
+    # the call shown has a 2-D x, where dw is right: its values come from another configuration
+    assert [line.split(" disagrees")[0] for line in result.wrong] == ["db"], result.wrong
+    assert result.elsewhere[0].startswith("at another configuration (x (") and "dw disagrees too" in result.elsewhere[0]
+    assert result.elsewhere[1].startswith("  dw disagrees at index"), result.elsewhere
+
+
+@pytest.mark.parametrize("name", [n for n, f in FUNCTIONS.items() if f.forward])
+def test_the_suggested_explain_command_runs_on_the_layer_itself(name, capsys):
+    from reference import __main__ as reference_cli
+
+    config = FUNCTIONS[name].draw(layer_check._seeded(np.random.default_rng(1)))
+    command = shlex.split(layer_check._explain(config))
+    assert command[:4] == ["python", "-m", "reference", "explain"], command
+    assert reference_cli.main(command[3:]) == 0
+    printed = capsys.readouterr().out.splitlines()[0]  # the network, as reference.sequential([...]) builds it
+    layers = printed.removeprefix("reference.sequential([").split("], input_shape")[0]
+    ours = ", ".join(f"reference.{layer!r}".replace("reference.reference.", "reference.") for layer in config.layers)
+    assert layers.startswith(ours), (layers, ours)
+    shape = tuple(config.shape[1:])
+    for layer in config.layers:
+        shape = layer.output_shape(shape)
+    scores = len(shape) == 1 and shape[0] >= 2
+    assert (layers == ours) == scores, (layers, ours)  # a head only where the layer's output is not a row of scores
 
 
 def test_a_wrong_weight_gradient_is_judged_under_its_own_name():
