@@ -9,7 +9,8 @@ failing configurations share ("only where padding > 0"), the smallest one's poin
 it fails (agreement.points.shorten), and named where a known-wrong variant of
 the layer (reference.mistakes) gives the student's values. Dropout's mask is the student's own, read
 off its cache; the fraction of units it keeps tells whether p is the keep probability (the course
-since 2018) or the drop probability (2017), and a forward that keeps neither is a named mistake.
+since 2018) or the drop probability (2017), and a forward that keeps neither is a named mistake. The verdict's
+wording, the mistakes matched and the call printed are frameworks.layer_report's.
 """
 
 from __future__ import annotations
@@ -22,13 +23,12 @@ from typing import NamedTuple
 import numpy as np
 
 import frameworks
-import reference
 from agreement import compare, layer_spread
-from agreement.points import assigned, deadline_after, ended, literal, same_failure, shorten_failure, uniform
+from agreement.points import deadline_after, ended, same_failure, shorten_failure, uniform
 from frameworks.layer_functions import FUNCTIONS
+from frameworks.layer_report import call_lines, explain_command, gradient_name, own_params, shared_condition, verdict
 from frameworks.submission import Crash, UsageError, call, load
 from frameworks.verify import Result, out_of_time
-from reference import mistakes
 from reference.conv import WindowTies
 from reference.network import Step
 
@@ -50,21 +50,17 @@ def _inputs(config, rng):
     return x, params, None
 
 
-def _own(config, params, i):
-    return {local: params[name] for name, (j, local) in config.params.items() if j == i}
-
-
 def truth(module, config, x, params, dout):
     """The checker's output and gradients, through each reference step of the configuration in turn."""
     values, h = [], x
     for i, layer in enumerate(config.layers):
         values.append(h)
-        h = module.value(Step.of(layer), {"x": h, **_own(config, params, i)})
+        h = module.value(Step.of(layer), {"x": h, **own_params(config, params, i)})
     if dout is None:
         return h, None
     grads, g = {}, dout
     for i in range(len(config.layers) - 1, -1, -1):
-        _, pulled = module.value_and_vjp(Step.of(config.layers[i]), {"x": values[i], **_own(config, params, i)}, g)
+        _, pulled = module.value_and_vjp(Step.of(config.layers[i]), {"x": values[i], **own_params(config, params, i)}, g)
         g = pulled.pop("x")
         grads.update({name: pulled[local] for name, (j, local) in config.params.items() if j == i})
     return h, {"x": g, **grads}
@@ -123,67 +119,6 @@ def _pair(value, what, expected):
     return value
 
 
-def _variant_values(part, mistake, config, x, params, dout, y):
-    """What the known-wrong variant of the configuration's layer (or loss) returns at the point."""
-    broken = mistakes.variant(part, mistake)
-    if config.classes:  # a loss, of the scores x and the labels y
-        value, cache = broken.forward(x, np.eye(config.classes)[y])
-        return {"loss": value, "dx": broken.backward(cache, 1.0)[0]}
-    h = x if len(config.layers) == 1 else config.layers[0].forward({}, x)[0]  # affine: the flattened x
-    own = _own(config, params, len(config.layers) - 1)
-    out, cache = broken.forward(own, h)
-    dx, grads = broken.backward(cache, dout)
-    return {"output": out, "dx": dx.reshape(np.shape(x)),
-            **{_d(name): grads[local] for name, (_, local) in config.params.items()}}
-
-
-def _named(result, loss=None, quantities=None):
-    """The known-wrong variants of the configuration's layer (or loss) that give the student's wrong values (of
-    `quantities` only, if given)."""
-    config, (x, params, dout, y), ours = result["config"], result["point"], result["ours"]
-    wrong = result["wrong"] if quantities is None else quantities
-    part = loss if config.classes else config.layers[-1]
-    found = []
-    for mistake, (_, target, _) in mistakes.MISTAKES.items():
-        if target is mistakes.Network or not isinstance(part, target):
-            continue
-        try:
-            theirs = _variant_values(part, mistake, config, x, params, dout, y)
-        except ValueError:  # its products do not fit these shapes (W where Wᵀ belongs, W not square): not this one
-            continue
-        if all(q in theirs and np.shape(ours[q]) == np.shape(theirs[q])
-               and np.allclose(ours[q], theirs[q], rtol=1e-6, atol=1e-9) for q in wrong):
-            found.append(mistake)
-    return found
-
-
-def _condition(results, fails=lambda r: not r["ok"]) -> str:
-    """What every failing configuration has and some passing one lacks: 'only where padding > 0'. `fails`: whether a
-    configuration counts as failing (one quantity wrong there, say)."""
-    failing = [r for r in results if fails(r)]
-    passing = [r for r in results if not fails(r)]
-    if not failing or not passing:
-        return ""
-    shared = []
-    for (yes, no) in failing[0]["config"].features:
-        for value, text in ((True, yes), (False, no)):
-            if all(r["config"].features.get((yes, no)) == value for r in failing) and \
-                    any(r["config"].features.get((yes, no)) != value for r in passing):
-                shared.append(text)
-    return f"only where {' and '.join(shared)}" if shared else ""
-
-
-def _example(name, config, x, params, dout, y) -> list[str]:
-    spec = FUNCTIONS[name]
-    lines = [*assigned("x", x, True), *(line for k, v in params.items() for line in assigned(k, v, True))]
-    if spec.forward is None:
-        return [*lines, f"y = {literal(y, True)}", f"loss, dx = {name}(x, y)"]
-    extra = f", {config.extra!r}" if config.extra else ""
-    return [*lines, f"out, cache = {spec.forward}(x{''.join(', ' + k for k in params)}{extra})",
-            *assigned("dout", dout, True),
-            f"{', '.join('d' + r for r in spec.returns)} = {name}(dout, cache)"]
-
-
 def describe(target_text) -> str:
     return f"{target_text} as CS231n calls it"
 
@@ -217,7 +152,7 @@ def check(target_text, checker="torch", examples=60, timeout=10.0) -> Result:
             continue
         if isinstance(outcome, Raised):  # it hung, or returned the wrong thing: each call would again
             outcome = Result("FAIL", "", wrong=[f"your code {outcome.crash}"],
-                             example=_example(name, outcome.config, *outcome.point))
+                             example=call_lines(name, outcome.config, *outcome.point))
         if isinstance(outcome, Result):  # that, or its dropout keeps neither p nor 1 − p
             count = len(results) + len(raised) + 1
             outcome.described, outcome.shortened = described, False
@@ -227,7 +162,7 @@ def check(target_text, checker="torch", examples=60, timeout=10.0) -> Result:
     deadline = deadline_after(time.monotonic() - started)
     if raised:
         return _raised(subject, described, results, raised, conventions, deadline)
-    return _result(name, described, results, conventions, functools.partial(_shortened, subject, deadline=deadline))
+    return verdict(name, described, results, conventions, functools.partial(_shortened, subject, deadline=deadline))
 
 
 class Raised(NamedTuple):
@@ -250,7 +185,7 @@ def _raised(subject, described, results, raised, conventions, deadline) -> Resul
     groups = {first: groups.pop(first), **groups}  # the error shown first
 
     def shared(key) -> str:
-        return _condition([*({"config": r.config, "ok": _where_raised(r.crash) != key} for r in raised),
+        return shared_condition([*({"config": r.config, "ok": _where_raised(r.crash) != key} for r in raised),
                            *({"config": r["config"], "ok": True} for r in results)])
 
     count, crash = len(raised) + len(results), smallest.crash
@@ -269,9 +204,9 @@ def _raised(subject, described, results, raised, conventions, deadline) -> Resul
     point = _shortened_crash(subject, smallest, deadline)
     return Result("FAIL", described, wrong=[f"your code {crash}", *notes],
                   conventions={k: v for k, v in conventions.items() if k != "p"},  # p is read only where it returns
-                  example=_example(subject.name, smallest.config, *point), where="; ".join(counts), diagnoses=diagnoses,
+                  example=call_lines(subject.name, smallest.config, *point), where="; ".join(counts), diagnoses=diagnoses,
                   runs=[f"{count} configurations drawn (frameworks.layer_functions), one point each"],
-                  explain=_explain(smallest.config), shortened=point is not smallest.point)
+                  explain=explain_command(smallest.config), shortened=point is not smallest.point)
 
 
 def _where_raised(crash) -> tuple[str, str]:
@@ -343,7 +278,7 @@ def _at(subject, config, point, conventions):
     elif name == "dropout_backward":
         keep, kept, mistake = dropout_keep(config.extra["p"], cache, x.shape)
         if mistake:
-            return Result("FAIL", "", wrong=[mistake], diagnoses=[mistake], example=_example(name, config, x, params, dout, y))
+            return Result("FAIL", "", wrong=[mistake], diagnoses=[mistake], example=call_lines(name, config, x, params, dout, y))
         conventions["p"] = (f"is the {keep[1]} probability (your forward keeps {kept.mean():.0%} of the units "
                             f"at p = {config.extra['p']})")
         # no framework op takes a mask it is given: the truth of y = x ⊙ kept / keep is written out
@@ -356,13 +291,13 @@ def _at(subject, config, point, conventions):
             student = {local: name for name, (_, local) in config.params.items()}  # W -> w
 
             def spread():
-                raw = layer_spread(config.layers[0], {"x": x, **_own(config, params, 0)}, dout)
+                raw = layer_spread(config.layers[0], {"x": x, **own_params(config, params, 0)}, dout)
                 return {student.get(k, k): v for k, v in raw.items()}
     key = "loss" if loss_layer is not None else "output"
-    ours = {key: ours_out, **{_d(k): v for k, v in ours.items() if k != "loss"}}
-    theirs = {key: right_out, **{_d(k): v for k, v in right.items()}}
+    ours = {key: ours_out, **{gradient_name(k): v for k, v in ours.items() if k != "loss"}}
+    theirs = {key: right_out, **{gradient_name(k): v for k, v in right.items()}}
     verdicts = compare(ours, theirs, checker, np.float64, ours_name="yours",
-                       spread=(lambda: {_d(k): v for k, v in spread().items()}) if spread else None)
+                       spread=(lambda: {gradient_name(k): v for k, v in spread().items()}) if spread else None)
     wrong = [q for q, v in verdicts.items() if not v.ok]
     return {"config": config, "ok": not wrong, "wrong": wrong, "messages": [verdicts[q].message for q in wrong],
             "errors": {q: verdicts[q].rel_err for q in wrong}, "point": (x, params, dout, y), "ours": ours,
@@ -399,81 +334,3 @@ def _shortened(subject, first, deadline):
     return shorten_failure(arrays, outcome, same, allowed=lambda arrays: _allowed(subject.name, config, arrays["x"], y),
                            deadline=deadline)[1]
 
-
-def _size(result):
-    x, params, _, _ = result["point"]
-    return x.size + sum(v.size for v in params.values())
-
-
-def _result(name, described, results, conventions, shortened=lambda first: None) -> Result:
-    spec = FUNCTIONS[name]
-    quantities = ["loss" if spec.forward is None else "output", *(_d(r) for r in spec.returns if r != "loss")]
-    checked = [q for q in quantities if q]
-    failing = [r for r in results if not r["ok"]]
-    runs = [f"{len(results)} configurations drawn (frameworks.layer_functions), one point each"]
-    if not failing:
-        return Result("PASS", described, conventions=conventions, checked=checked, runs=runs)
-    first = min(failing, key=_size)
-    short = shortened(first)
-    x, params, dout, y = (short or first)["point"]
-    wrong = sorted(set().union(*(r["wrong"] for r in failing)))
-    right = [q for q in checked if q in first["ours"] and q not in wrong]
-    condition = _condition(results)
-    loss = spec.loss("mean") if spec.loss else None
-    apart = {q: _quantity(results, q, loss) for q in wrong}  # each wrong quantity on its own
-    said = [q + (f" ({apart[q][0]})" if apart[q][0] and apart[q][0] != condition else "") for q in wrong]
-    where = (f"{len(failing)} of {len(results)} configurations fail" + (f", {condition}" if condition else "") +
-             f"; wrong: {', '.join(said)}" + (f"; right: {', '.join(right)}" if right else ""))
-    if all(r["named"] for r in failing):
-        named = failing[0]["named"]
-    else:
-        named = [m for m in _named(first, loss) if all(m in _named(r, loss) for r in failing[:5])]
-    diagnoses = [f"{mistakes.MISTAKES[m][0]} ({m}): your values equal that variant's at every failing configuration "
-                 f"looked at" for m in named]
-    if not named and len(wrong) > 1 and any(apart[q][2] for q in wrong):  # mistakes apart, one in each quantity
-        diagnoses = [f"{mistakes.MISTAKES[m][0]} ({m}): your {q} equals that variant's at every configuration where it "
-                     f"is wrong that was looked at" for q in wrong for m in apart[q][2]]
-        diagnoses += [f"your {q} matches none of the known mistakes" + (f" (it is wrong {apart[q][0]})" if apart[q][0]
-                      else "") for q in wrong if not apart[q][2]]
-    elsewhere = [line for q in wrong if q not in (short or first)["wrong"] for line in _shown_elsewhere(apart[q][1], q)]
-    return Result("FAIL", described, wrong=(short or first)["messages"], where=where, diagnoses=diagnoses,
-                  conventions={**conventions, **first["read"]},  # as read at the configuration shown
-                  example=_example(name, first["config"], x, params, dout, y), elsewhere=elsewhere,
-                  checked=checked, runs=runs, explain=_explain(first["config"]), shortened=short is not None)
-
-
-def _quantity(results, q, loss):
-    """(the condition under which q is wrong, the smallest configuration where it is, the mistakes its values match
-    there and at up to 4 more where it is wrong)."""
-    where_wrong = [r for r in results if q in r["wrong"]]
-    smallest = min(where_wrong, key=_size)
-    named = [m for m in _named(smallest, loss, [q]) if all(m in _named(r, loss, [q]) for r in where_wrong[:5])]
-    return _condition(results, lambda r: q in r["wrong"]), smallest, named
-
-
-def _shown_elsewhere(result, q) -> list[str]:
-    """The line of q at another configuration, where the one shown has q right."""
-    x, params, _, _ = result["point"]
-    shapes = ", ".join(f"{k} {np.shape(v)}" for k, v in {"x": x, **params}.items())
-    return [f"at another configuration ({shapes}; not printed), {q} disagrees too:",
-            *(f"  {m}" for w, m in zip(result["wrong"], result["messages"], strict=True) if w == q)]
-
-
-def _d(q):
-    """The student's name of a gradient: dx, dw, dgamma; the output and the loss as they are."""
-    return q if q in ("output", "loss") else f"d{q}"
-
-
-def _explain(config) -> str:
-    """The command that prints the layer's formulas, in a network of it and a softmax loss: with a Flatten and a Dense
-    to 2 scores after it only where its output is not already a row of scores."""
-    if not config.layers:
-        return ""
-    shape = tuple(config.shape[1:])
-    for layer in config.layers:
-        shape = layer.output_shape(shape)
-    head = [] if len(shape) == 1 and shape[0] >= 2 else \
-        [*([reference.Flatten()] if len(shape) > 1 else []), reference.Dense(int(np.prod(shape)), 2)]
-    layers = [*config.layers, *head]
-    text = ", ".join(repr(layer).removeprefix("reference.") for layer in layers)
-    return f'python -m reference explain sequential --input-shape {",".join(map(str, config.shape[1:]))} --layers "{text}"'

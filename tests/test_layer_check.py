@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from frameworks import check as check_tool
-from frameworks import layer_check
+from frameworks import layer_check, layer_report
 from frameworks.layer_functions import FUNCTIONS
 
 STUDENTS = Path(__file__).parent / "students" / "layers"
@@ -199,7 +199,7 @@ def test_the_suggested_explain_command_runs_on_the_layer_itself(name, capsys):
     from reference import __main__ as reference_cli
 
     config = FUNCTIONS[name].draw(layer_check._seeded(np.random.default_rng(1)))
-    command = shlex.split(layer_check._explain(config))
+    command = shlex.split(layer_report.explain_command(config))
     assert command[:4] == ["python", "-m", "reference", "explain"], command
     assert reference_cli.main(command[3:]) == 0
     printed = capsys.readouterr().out.splitlines()[0]  # the network, as reference.sequential([...]) builds it
