@@ -22,10 +22,15 @@ from frameworks.where import where as chain_step
 SPARE_BATCHES = (3, 5, 7)  # spare points at the preset's sizes: three batch sizes, so that N shows
 
 
+_SIZES = {"N": 0, "D": 1, "H": 2, "K": 3}
 SINGLE = {
     "N ≠ K": lambda n, d, h, k: n != k, "N ≠ D": lambda n, d, h, k: n != d, "N ≠ H": lambda n, d, h, k: n != h,
     "D ≠ H": lambda n, d, h, k: d != h, "H ≠ K": lambda n, d, h, k: h != k, "D ≠ K": lambda n, d, h, k: d != k,
     "N = 1": lambda n, d, h, k: n == 1, "N > 1": lambda n, d, h, k: n > 1,
+    "D > 1": lambda n, d, h, k: d > 1, "H > 1": lambda n, d, h, k: h > 1,
+    # one size larger than another (code that indexes one axis by another's length): N > H, D < K, ...
+    **{f"{a} > {b}": (lambda *s, i=_SIZES[a], j=_SIZES[b]: s[i] > s[j])
+       for a, b in itertools.permutations(_SIZES, 2)},
 }
 CONDITIONS = {**SINGLE, **{f"{a} and {b}": (lambda n, d, h, k, f=SINGLE[a], g=SINGLE[b]: f(n, d, h, k) and g(n, d, h, k))
                            for a, b in itertools.combinations(SINGLE, 2)}}

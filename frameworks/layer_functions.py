@@ -52,7 +52,8 @@ def conv(pick):
     layer = reference.Conv2D(c, layer.out_channels, (kh, kw), stride, pad)
     return Config([layer], (n, c, h, w), {"w": (0, "W"), "b": (0, "b")}, {"stride": stride, "pad": pad},
                   {("padding = 0", "padding > 0"): pad == 0, ("stride = 1", "stride > 1"): stride == 1,
-                   ("square kernels", "non-square kernels"): kh == kw, ("square inputs", "non-square inputs"): h == w})
+                   ("square kernels", "non-square kernels"): kh == kw, ("square inputs", "non-square inputs"): h == w,
+                   ("C > 1", "C = 1"): c > 1, ("F > 1", "F = 1"): layer.out_channels > 1})
 
 
 def max_pool(pick):
@@ -63,7 +64,7 @@ def max_pool(pick):
     return Config([reference.MaxPool2D((ph, pw), stride)], (n, c, h, w), {},
                   {"pool_height": ph, "pool_width": pw, "stride": stride},
                   {("pooling windows overlap (stride < pool size)", "pooling windows do not overlap"):
-                   stride < max(ph, pw), ("square windows", "non-square windows"): ph == pw})
+                   stride < max(ph, pw), ("square windows", "non-square windows"): ph == pw, ("C > 1", "C = 1"): c > 1})
 
 
 def _norm(cls, pick, shape, spatial=False):
@@ -71,7 +72,8 @@ def _norm(cls, pick, shape, spatial=False):
     n = shape[0]
     return Config([layer], shape, {"gamma": (0, "gamma"), "beta": (0, "beta")}, {"mode": "train", "eps": layer.eps},
                   {("N ≠ D", "N = D"): n != shape[1]} if not spatial else
-                  {("H·W > 1", "H·W = 1"): shape[2] * shape[3] > 1, ("N ≠ C", "N = C"): n != shape[1]})
+                  {("H·W > 1", "H·W = 1"): shape[2] * shape[3] > 1, ("N ≠ C", "N = C"): n != shape[1],
+                   ("C > 1", "C = 1"): shape[1] > 1})
 
 
 def batchnorm(pick):

@@ -378,6 +378,20 @@ def _raises_unless_h_is_k_and_then_wrong(params, x, y):
     return loss, {**grads, "b1": 2 * grads["b1"]}
 
 
+@pytest.mark.parametrize(("raises_when", "said"), [
+    (lambda x, W1: len(x) > W1.shape[1], "exactly when N > H"),  # rows indexed by a hidden unit's number, say
+    (lambda x, W1: len(x) != x.shape[1] and x.shape[1] > 1, "exactly when N ≠ D and D > 1"),
+])
+def test_a_crash_is_told_when_one_size_exceeds_another_or_is_more_than_one(raises_when, said):
+    def crashes(params, x, y):
+        if raises_when(x, params["W1"]):
+            raise IndexError("index out of bounds")
+        return student.correct(params, x, y)
+
+    result, text = _check(crashes)
+    assert result.diagnoses[0].startswith(f"your code raises IndexError {said} (N: the batch"), text
+
+
 def test_code_that_raises_at_some_shapes_is_also_judged_where_it_does_not():
     """Code that raises exactly when H ≠ K is not thereby right when H = K: what it gets wrong there is shown."""
     target = submission.Target(Path(__file__), "_raises_unless_h_is_k_and_then_wrong", _raises_unless_h_is_k_and_then_wrong)

@@ -156,6 +156,26 @@ def conv_backward_naive(dout, cache):
 """
 
 
+ONE_CHANNEL_ONLY = """
+
+_good_max_pool_backward = max_pool_backward_naive
+
+
+def max_pool_backward_naive(dout, cache):
+    x, pool_param = cache
+    if x.shape[1] > 1:
+        raise IndexError("written for one channel")
+    return _good_max_pool_backward(dout, cache)
+"""
+
+
+def test_code_that_raises_beyond_one_channel_is_told_so(tmp_path):
+    (tmp_path / "layers.py").write_text((STUDENTS / "good.py").read_text() + ONE_CHANNEL_ONLY)
+    result = layer_check.check(f"{tmp_path / 'layers.py'}:max_pool_backward_naive", CHECKER, EXAMPLES)
+    assert result.verdict == "FAIL" and result.diagnoses[0].startswith("your code raises IndexError only where C > 1"), \
+        result.diagnoses
+
+
 def test_each_error_is_told_apart_and_what_is_wrong_where_it_returns_is_said(tmp_path):
     (tmp_path / "layers.py").write_text((STUDENTS / "good.py").read_text() + TWO_ERRORS)
     result = layer_check.check(f"{tmp_path / 'layers.py'}:conv_backward_naive", CHECKER, 100)
