@@ -250,7 +250,40 @@ def path_table(examples: int, repeats: int) -> list[str]:
     oracle_ms, directions = oracle_floor(repeats)
     lines.append(f"   the oracle's full gradient alone, at the same network ({directions} complex-step directions): "
                  f"{oracle_ms:.3f} ms = 1/{default / oracle_ms:.0f} of a default gradcheck")
+    apart, together = oracle_stacked((1, 8, 32), max(3, repeats // 5))
+    lines.append(f"   its params' directions, one point at a time: {apart:.3f} ms a point; K points' in one evaluation: "
+                 + ", ".join(f"K = {k} {t:.3f}" for k, t in together.items()) + " ms a point")
     return lines
+
+
+def oracle_stacked(ks, repeats: int) -> tuple[float, dict[int, float]]:
+    """ms a point of the oracle's gradient with respect to the params of the CS224n network 20×(10-5-10): one point
+    at a time (a complex evaluation per key, as the oracle does), and the directions of K points in one evaluation,
+    as checking many points in one call would: its arithmetic is not shared."""
+    from frameworks import oracle
+
+    net, rng = reference.sigmoid_softmax_ce(10, 5, 10), np.random.default_rng(2)
+    loss = oracle.loss_function(net.spec)
+    points = [point(net, 20, rng) for _ in range(max(ks))]
+    keys = list(points[0][0])
+
+    def directions(params, x, y):  # every unit direction of every param, each row one direction, at this point
+        rows = sum(np.size(v) for v in params.values())
+        out, at = {k: np.repeat(np.asarray(v, dtype=complex)[None], rows, axis=0) for k, v in params.items()}, 0
+        for k in keys:
+            flat = out[k].reshape(rows, -1)
+            flat[at + np.arange(flat.shape[1]), np.arange(flat.shape[1])] += 1j * oracle.COMPLEX_STEP
+            at += flat.shape[1]
+        return {**out, "x": np.repeat(x[None], rows, axis=0), "y": np.repeat(y[None], rows, axis=0)}
+
+    one = {k: v for k, v in {**points[0][0], "x": points[0][1], "y": points[0][2]}.items()}
+    apart = median_ms(lambda: oracle.gradient(loss, one, keys), repeats)
+    together = {}
+    for k in ks:
+        batch = [directions(*p) for p in points[:k]]
+        stacked = {name: np.concatenate([b[name] for b in batch]) for name in batch[0]}
+        together[k] = median_ms(lambda s=stacked: loss(**s), repeats) / k
+    return apart, together
 
 
 def oracle_floor(repeats: int) -> tuple[float, int]:

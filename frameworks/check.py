@@ -167,16 +167,38 @@ def configure(args) -> tuple[list, str]:
     return [preset], describe(args, preset)
 
 
+def _options_given(parser, argv) -> dict:
+    """{dest: value} of the options in argv as argparse reads them (abbreviations and --name=value too), and the
+    target: what a usage error's JSON object can say of the call, without parsing it."""
+    given, i = {}, 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg.startswith("--"):
+            name, eq, value = arg.partition("=")
+            known = [o for o in parser._option_string_actions if o == name] or \
+                [o for o in parser._option_string_actions if o.startswith(name)]
+            action = parser._option_string_actions[known[0]] if len(known) == 1 else None
+            if action is not None and action.nargs != 0 and not eq:
+                value, i = (argv[i + 1] if i + 1 < len(argv) else None), i + 1
+            if action is not None:
+                given[action.dest] = value if action.nargs != 0 else True
+        elif not arg.startswith("-") and "target" not in given:
+            given["target"] = arg
+        i += 1
+    return given
+
+
 def _json_usage_errors(parser, argv) -> None:
     """Under --json, a usage error prints its object on stdout too (verdict ERROR, wrong ["usage: ..."]), before
-    argparse's text on stderr and exit status 2: a program reading stdout gets one object whatever happens."""
+    argparse's text on stderr and exit status 2: a program reading stdout gets one object for any call that ends."""
     plain = parser.error
 
     def error(message):
-        targets = [a for a in argv if ":" in a and not a.startswith("-")]  # FILE.py:NAME, wherever it stands
-        preset = argv[argv.index("--preset") + 1] if "--preset" in argv[:-1] else None
-        json.dump({"target": targets[0] if targets else None, "preset": preset,
-                   **verify.Result("ERROR", "", wrong=[f"usage: {message}"]).json()}, sys.stdout, ensure_ascii=False)
+        given = _options_given(parser, argv)
+        preset = given.get("preset") or ("function" if given.get("network") else None)
+        json.dump({"target": given.get("target"), "preset": preset, "checker": given.get("checker") or
+                   parser.get_default("checker"), **verify.Result("ERROR", "", wrong=[f"usage: {message}"]).json()},
+                  sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
         sys.stdout.flush()
         plain(message)
@@ -188,7 +210,7 @@ def main(argv=None) -> int:
     verify.keep_hypothesis_out_of_the_students_folder()
     parser = _parser()
     argv = sys.argv[1:] if argv is None else list(argv)
-    if "--json" in argv:
+    if _options_given(parser, argv).get("json"):
         _json_usage_errors(parser, argv)
     args = parser.parse_args(argv)
     try:

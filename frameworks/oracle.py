@@ -163,8 +163,11 @@ OPS = {
 # The layers that compute each example from that example alone (the batch is axis 1, after the directions),
 # so that the derivative with respect to x can be taken along every example at once; an elementwise layer
 # (one with a formula) is one too. Batch norm, whose statistics mix the examples, is not; nor is any kind
-# added later until it is listed here.
+# added later until it is listed here. (A formula is trusted to be elementwise: tests/test_oracle.py compares every
+# registered layer's gradient along every example at once with the gradient along each element.)
 ROWWISE = frozenset({"dense", "conv2d", "max_pool2d", "avg_pool2d", "flatten", "layer_norm", "dropout"})
+# The losses that sum one term per example (their reduction "none" gives the terms; "mean" divides by N).
+PER_EXAMPLE = frozenset({"mse", "svm", "softmax_cross_entropy", "sigmoid_binary_cross_entropy"})
 
 
 def rowwise(step) -> bool:
@@ -241,8 +244,8 @@ def loss_function(spec):
 
 def _example_terms(spec):
     """The loss's terms of each example, (M, N), summing to the loss but for its penalties (which do not
-    depend on x); None unless every layer is ROWWISE."""
-    if not all(rowwise(step) for step in spec.layers):
+    depend on x); None unless every layer is ROWWISE and the loss PER_EXAMPLE."""
+    if not all(rowwise(step) for step in spec.layers) or spec.loss.kind not in PER_EXAMPLE:
         return None
     options = dict(spec.loss.options)
     per_example = spec._replace(loss=spec.loss._replace(options=tuple({**options, "reduction": "none"}.items())),

@@ -94,7 +94,8 @@ def _sizes(preset):
 
 def search(preset, target, module, accepted, examples, dtype, timeout):
     """Hypothesis's smallest failing (point, evaluation), or None; and what the examples returned."""
-    state = {"failing": None, "skipped": None, "notes": [], "checked": 0, "spent": 0.0, "out_of_time": False}
+    state = {"failing": None, "skipped": None, "notes": [], "checked": 0, "spent": 0.0, "out_of_time": False,
+             "examples": 0, "full size": False}
     full = tuple(high for _, high in preset.size_ranges())
 
     @settings(max_examples=examples, deadline=None, database=None, derandomize=True, print_blob=False,
@@ -105,6 +106,7 @@ def search(preset, target, module, accepted, examples, dtype, timeout):
     def property_(sizes, n, seed, special):
         if ended():  # the child's --time-limit is near: the verdict on what was checked is sent instead
             raise OutOfTime
+        state["examples"] += 1  # as Hypothesis counts them: a draw outside the domain too
         nets = [preset.network(sizes, combo) for combo in accepted]
         point = draw(nets[0], preset, n, seed, dtype, special)
         if point is None:
@@ -116,7 +118,8 @@ def search(preset, target, module, accepted, examples, dtype, timeout):
             state["skipped"] = [q for q in evaluation.right if q not in evaluation.ours]
             state["notes"] += [note for note in evaluation.notes if note not in state["notes"]]
         if evaluation.wrong:
-            state["failed_at"] = state.get("failed_at") or state["checked"]  # the first, before Hypothesis shrinks it
+            # the first failure, before Hypothesis shrinks it: which random example, or one of the full-size ones after
+            state["failed_at"] = state.get("failed_at") or ("full size" if state["full size"] else state["examples"])
             state["failing"] = (point, evaluation)
             raise Hung(state["failing"]) if evaluation.hung else Failed
 
@@ -125,6 +128,7 @@ def search(preset, target, module, accepted, examples, dtype, timeout):
             property_()
             # Then the full sizes and the largest batch, which a search that favours small draws may miss. Not as
             # Hypothesis examples: a failing explicit example is reported unshrunk, at full size.
+            state["full size"] = True
             for n, seed, special in ((MAX_BATCH, 0, 0.0), (2, 1, 0.25)):
                 property_.hypothesis.inner_test(sizes=full, n=n, seed=seed, special=special)
     except (Failed, Hung):
@@ -203,7 +207,7 @@ def _run_line(examples: int, options: str, state) -> str:
         return f"{examples} random examples{at}"
     if failed_at == 0:  # a call of the detection, before the search (only one that hangs ends the check there)
         return f"no random example checked{at}: a call made to read your conventions did not return"
-    if failed_at > examples:  # the full-size examples the search runs after Hypothesis's
+    if failed_at == "full size":  # the full-size examples the search runs after Hypothesis's
         return f"{examples} random examples{at} agreed, then one at full size failed"
     return f"random example {failed_at} of {examples}{at} failed"
 

@@ -7,6 +7,8 @@ which wrong, in backward order, and the step of the chain they implicate, with i
 
 from __future__ import annotations
 
+import numpy as np
+
 
 def listed(names) -> str:
     """"a", "a and b", "a, b and c"."""
@@ -58,6 +60,19 @@ def _formulas(net, decay="2λ ") -> dict:
     return formulas
 
 
+def _scaled(points, wrong) -> bool:
+    """Whether at every point each wrong quantity is one factor c × the right one (the same c for all): a sum where
+    the mean belongs, say, which is no error of the forward pass."""
+    for p in points:
+        if not p.right.get("loss"):
+            return False
+        c = p.ours["loss"] / p.right["loss"]
+        if not all(q in p.ours and np.allclose(p.ours[q], c * np.asarray(p.right[q]), rtol=1e-6, atol=1e-12)
+                   for q in wrong):
+            return False
+    return True
+
+
 def where(net, points, decay="2λ ") -> str:
     """Which returned gradients are right and which wrong, in backward order, and the steps they implicate:
     walking down the chain, a layer whose gradients and everything below are wrong implicates its δ (and
@@ -75,7 +90,7 @@ def where(net, points, decay="2λ ") -> str:
     if not bad:
         return f"{loss}, and every gradient you return is right: the error is in the loss's formula, not in the backward pass"
     text = f"{loss}; " + (f"{listed(good)} {is_are(good)} right; " if good else "") + f"{listed(bad)} {is_are(bad)} wrong"
-    if "loss" in wrong and not good:  # the loss is wrong too: what it shares with every gradient is the forward pass
+    if "loss" in wrong and not good and not _scaled(points, wrong):  # what the loss shares with every gradient
         top = f"δ{len(chain)}"
         return (f"{text}: the error is in the forward pass, which your loss and every gradient share (ŷ, in the loss "
                 f"and in {formulas[top]}), or in your loss and {top} both")

@@ -95,12 +95,15 @@ def test_a_layers_vjp_along_every_example_at_once_is_its_vjp_along_each_element(
     np.testing.assert_allclose(rows["x"], each["x"], rtol=0, atol=ROWS.bound(np.max(np.abs(each["x"]))))
 
 
-def test_only_layers_that_keep_the_examples_apart_are_differentiated_along_every_example_at_once():
+def test_only_layers_and_losses_that_keep_the_examples_apart_are_differentiated_along_every_example_at_once():
     assert not oracle.rowwise(Step("batch_norm"))
     assert oracle.rowwise(Step("softsign", formula="z / (1 + abs(z))"))  # elementwise: declared by its formula
     net = reference.sequential([reference.Dense(3, 4), reference.BatchNorm(4), reference.Dense(4, 2)], input_shape=3)
     assert oracle._example_terms(net.spec) is None
-    assert oracle._example_terms(reference.sigmoid_softmax_ce(3, 4, 2).spec) is not None
+    dense = reference.sigmoid_softmax_ce(3, 4, 2).spec
+    assert oracle._example_terms(dense) is not None
+    # a loss not listed as a sum of one term per example (one added later, say) gets a direction per element
+    assert oracle._example_terms(dense._replace(loss=dense.loss._replace(kind="contrastive"))) is None
 
 
 def test_a_formula_may_call_only_the_oracles_functions():

@@ -26,7 +26,8 @@ CS224N = {
              "your loss is wrong; W2, b2, W1 and b1 are wrong: the error is in the forward pass, which your loss and every "
              "gradient share"),
     "frank": (["your code raises ValueError exactly when N ≠ K and N > 1 (N: the batch; D, H, K: the layer sizes), "
-               "at q1_softmax.py, line 6: x = x - np.max(x, axis=1)"], None),
+               "at q1_softmax.py, line 6: x = x - np.max(x, axis=1)"],
+              "the error is in δ2"),  # where it returns, a sum where the mean belongs: N × every value, not the forward
     "heidi": (["transposed, then flattened: your W1 is the right gradient transposed, read back in the right gradient's "
                "shape"], "the error is in ∂L/∂W1 = xᵀ δ1"),
     "ivan": (["bias gradient not summed over the batch (averaged)"], "the error is in ∂L/∂b2 = Σ_n δ2"),
