@@ -6,8 +6,8 @@
 1. Each checker per network, per example: warm (a shape seen before) and on a new shape.
 2. The suite's own path, on fresh random shapes: Hypothesis draw, reference, the three checkers and
    the comparison, as tests/test_networks.py runs it; against torch.autograd.gradcheck of the same
-   network, in default mode and in fast_mode; and the floors under it: Hypothesis's engine alone, and
-   the oracle's full gradient alone.
+   network, in default mode and in fast_mode; and the floors under it: Hypothesis's engine alone, the
+   oracle's full gradient alone, and its params' directions for K points in one evaluation.
 3. The reference's forward + backward at 2048×(784-512-10), ReLU + softmax + cross-entropy, against
    the same matrix products timed alone (the GEMM-only bound), torch and jax.jit, all on the same
    number of threads.
@@ -276,7 +276,7 @@ def oracle_stacked(ks, repeats: int) -> tuple[float, dict[int, float]]:
             at += flat.shape[1]
         return {**out, "x": np.repeat(x[None], rows, axis=0), "y": np.repeat(y[None], rows, axis=0)}
 
-    one = {k: v for k, v in {**points[0][0], "x": points[0][1], "y": points[0][2]}.items()}
+    one = {**points[0][0], "x": points[0][1], "y": points[0][2]}
     apart = median_ms(lambda: oracle.gradient(loss, one, keys), repeats)
     together = {}
     for k in ks:

@@ -100,6 +100,7 @@ def verdict(name, described, results, conventions, shortened=lambda first: None)
     loss = spec.loss("mean") if spec.loss else None
     apart = {q: _quantity(results, q, loss) for q in wrong}  # each wrong quantity on its own
     said = [q + (f" ({apart[q][0]})" if apart[q][0] and apart[q][0] != condition else "") for q in wrong]
+    explain = explain_command(first["config"])
     where = (f"{len(failing)} of {len(results)} configurations fail" + (f", {condition}" if condition else "") +
              f"; wrong: {', '.join(said)}" + (f"; right: {', '.join(right)}" if right else ""))
     if all(r["named"] for r in failing):
@@ -112,12 +113,12 @@ def verdict(name, described, results, conventions, shortened=lambda first: None)
         diagnoses = [f"{mistakes.MISTAKES[m][0]} ({m}): your {q} equals that variant's at every configuration where it "
                      f"is wrong that was looked at" for q in wrong for m in apart[q][2]]
         diagnoses += [f"your {q} matches none of the known mistakes" + (f" (it is wrong {apart[q][0]})" if apart[q][0]
-                      else "") for q in wrong if not apart[q][2]]
+                      else "") + f"; compare your formulas with {explain}" for q in wrong if not apart[q][2]]
     elsewhere = [line for q in wrong if q not in (short or first)["wrong"] for line in _shown_elsewhere(apart[q][1], q)]
     return Result("FAIL", described, wrong=(short or first)["messages"], where=where, diagnoses=diagnoses,
                   conventions={**conventions, **first["read"]},  # as read at the configuration shown
                   example=call_lines(name, first["config"], x, params, dout, y), elsewhere=elsewhere,
-                  checked=checked, runs=runs, explain=explain_command(first["config"]), shortened=short is not None)
+                  checked=checked, runs=runs, explain=explain, shortened=short is not None)
 
 
 def _quantity(results, q, loss):

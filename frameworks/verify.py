@@ -145,7 +145,8 @@ def _shortened(preset, target, module, point, evaluation, timeout, deadline):
     """The failing point with zeros and short numbers, and its evaluation. A shorter point is kept while it stays
     off every kink and fails as the point found does (agreement.points.same_failure), with the same inputs changed
     in place. The first call that raises or hangs ends the shortening, and so does `deadline`
-    (agreement.points.deadline_after)."""
+    (agreement.points.deadline_after). A point where the code raised is shortened while it raises the same way
+    (_shortened_crash)."""
     params, x, y = point
     nets = [evaluation.net]
     if evaluation.crash is not None:

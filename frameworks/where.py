@@ -67,8 +67,8 @@ def _scaled(points, wrong) -> bool:
         if not p.right.get("loss"):
             return False
         c = p.ours["loss"] / p.right["loss"]
-        if not all(q in p.ours and np.allclose(p.ours[q], c * np.asarray(p.right[q]), rtol=1e-6, atol=1e-12)
-                   for q in wrong):
+        if not all(q in p.ours and np.shape(p.ours[q]) == np.shape(p.right[q])
+                   and np.allclose(p.ours[q], c * np.asarray(p.right[q]), rtol=1e-6, atol=1e-12) for q in wrong):
             return False
     return True
 

@@ -206,8 +206,8 @@ def test_two_mistakes_in_two_gradients_are_each_named_and_shown(tmp_path):
     dw_condition = result.where.split("wrong: db, dw (only where ")[-1].split(")")[0]
     assert result.verdict == "FAIL" and "x of more than 2 dimensions" in dw_condition, result.where
     assert "(bias_not_summed): your db equals that variant's" in result.diagnoses[0], result.diagnoses
-    assert result.diagnoses[1:] == [f"your dw matches none of the known mistakes (it is wrong only where {dw_condition})"], \
-        result.diagnoses
+    assert result.diagnoses[1:] == [f"your dw matches none of the known mistakes (it is wrong only where {dw_condition}); "
+                                    f"compare your formulas with {result.explain}"], result.diagnoses
     # the call shown has a 2-D x, where dw is right: its values come from another configuration
     assert [line.split(" disagrees")[0] for line in result.wrong] == ["db"], result.wrong
     assert result.elsewhere[0].startswith("at another configuration (x (") and "dw disagrees too" in result.elsewhere[0]
